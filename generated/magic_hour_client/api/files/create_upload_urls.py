@@ -1,0 +1,206 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_message import ErrorMessage
+from ...models.upload_urls import UploadUrls
+from ...models.upload_urls_request import UploadUrlsRequest
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: UploadUrlsRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/files/upload-urls",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorMessage | UploadUrls | None:
+    if response.status_code == 200:
+        response_200 = UploadUrls.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorMessage.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorMessage.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 402:
+        response_402 = ErrorMessage.from_dict(response.json())
+
+        return response_402
+
+    if response.status_code == 404:
+        response_404 = ErrorMessage.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = ErrorMessage.from_dict(response.json())
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorMessage | UploadUrls]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: UploadUrlsRequest,
+) -> Response[ErrorMessage | UploadUrls]:
+    """Generate asset upload URLs
+
+     Get presigned URLs to upload input files. Send `PUT upload_url` with the file's
+    raw bytes, then use the item's `file_path` as `target_file_path`. Items come
+    back in the order they were asked for.
+
+    Args:
+        body (UploadUrlsRequest): The files to get upload URLs for. Example: {'items': [{'type':
+            'image', 'extension': 'png'}]}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorMessage | UploadUrls]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: UploadUrlsRequest,
+) -> ErrorMessage | UploadUrls | None:
+    """Generate asset upload URLs
+
+     Get presigned URLs to upload input files. Send `PUT upload_url` with the file's
+    raw bytes, then use the item's `file_path` as `target_file_path`. Items come
+    back in the order they were asked for.
+
+    Args:
+        body (UploadUrlsRequest): The files to get upload URLs for. Example: {'items': [{'type':
+            'image', 'extension': 'png'}]}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorMessage | UploadUrls
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: UploadUrlsRequest,
+) -> Response[ErrorMessage | UploadUrls]:
+    """Generate asset upload URLs
+
+     Get presigned URLs to upload input files. Send `PUT upload_url` with the file's
+    raw bytes, then use the item's `file_path` as `target_file_path`. Items come
+    back in the order they were asked for.
+
+    Args:
+        body (UploadUrlsRequest): The files to get upload URLs for. Example: {'items': [{'type':
+            'image', 'extension': 'png'}]}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorMessage | UploadUrls]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: UploadUrlsRequest,
+) -> ErrorMessage | UploadUrls | None:
+    """Generate asset upload URLs
+
+     Get presigned URLs to upload input files. Send `PUT upload_url` with the file's
+    raw bytes, then use the item's `file_path` as `target_file_path`. Items come
+    back in the order they were asked for.
+
+    Args:
+        body (UploadUrlsRequest): The files to get upload URLs for. Example: {'items': [{'type':
+            'image', 'extension': 'png'}]}.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorMessage | UploadUrls
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed
