@@ -1,0 +1,45 @@
+# Set-up and developer commands. The README's two: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# uv comes from PATH, else from the Python that runs make (installed there with pip).
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+export UV_PYTHON_DOWNLOADS := never
+HANDWRITTEN := overlay server scripts tests
+
+.PHONY: help install generate check-generated lint format test demo bench soak clean
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed  ## create .venv with the SDK, the server and the dev tools (from uv.lock)
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	@touch $@
+
+generate: install  ## regenerate generated/magic_hour_client from openapi/
+	scripts/generate
+
+check-generated: install  ## fail with a diff if generated/ is not what openapi/ gives
+	scripts/check-generated
+
+lint: install  ## ruff check, ruff format --check, mypy --strict on handwritten code
+	$(BIN)/ruff check $(HANDWRITTEN)
+	$(BIN)/ruff format --check $(HANDWRITTEN)
+	$(BIN)/mypy
+	$(BIN)/openapi-spec-validator openapi/face-detection.yaml
+
+format: install  ## apply ruff's fixes and formatting to handwritten code
+	$(BIN)/ruff check --fix $(HANDWRITTEN)
+	$(BIN)/ruff format $(HANDWRITTEN)
+
+test: install lint check-generated  ## the whole suite: lint, check-generated, pytest
+	$(BIN)/pytest
+
+clean:  ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Local reference server for the Magic Hour face-detection API."""

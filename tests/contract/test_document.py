@@ -1,0 +1,92 @@
+"""The OpenAPI document: valid, complete, and saying what the hosted API's contract says."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+from openapi_spec_validator.readers import read_from_filename
+
+from tests.contract._openapi import DOCUMENT, Validator, named_schemas, operations, resolve
+
+ERROR_STATUSES = {"400", "401", "402", "404", "422"}
+
+
+def test_document_is_valid_openapi_3_0() -> None:
+    spec, _ = read_from_filename("openapi/face-detection.yaml")
+    validate(spec)
+    assert DOCUMENT["openapi"] == "3.0.3"
+
+
+def test_server_and_bearer_security() -> None:
+    assert DOCUMENT["servers"][0]["url"] == "https://api.magichour.ai"
+    assert DOCUMENT["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "`Authorization: Bearer <api key>`",
+    }
+    assert DOCUMENT["security"] == [{"bearerAuth": []}]
+
+
+def test_operations_are_the_contracts_three() -> None:
+    found = {(op.method, op.path): op.operation_id for op in operations()}
+    assert found == {
+        ("post", "/v1/face-detection"): "create",
+        ("get", "/v1/face-detection/{id}"): "get",
+        ("post", "/v1/files/upload-urls"): "createUploadUrls",
+    }
+
+
+@pytest.mark.parametrize("op", list(operations()), ids=lambda op: op.operation_id)
+def test_every_operation_is_described_with_examples_and_errors(op: Any) -> None:
+    assert op.spec["description"].strip()
+    assert ERROR_STATUSES | {"200"} == set(op.spec["responses"])
+    for status in ERROR_STATUSES:
+        assert op.response_schema(status)["required"] == ["message"]
+    if "requestBody" in op.spec:
+        assert op.spec["requestBody"]["required"] is True
+        example = op.spec["requestBody"]["content"]["application/json"]["example"]
+        Validator(op.request_schema()).validate(example)
+    else:
+        assert all("example" in p for p in op.spec["parameters"])
+    # The generated client has a module named after the operation, with no prefix.
+    assert hasattr(op.module, "sync_detailed")
+    assert hasattr(op.module, "asyncio_detailed")
+
+
+@pytest.mark.parametrize("name", sorted(named_schemas()))
+def test_every_schema_is_described_and_its_example_is_valid(name: str) -> None:
+    schema = named_schemas()[name]
+    assert schema["description"].strip()
+    assert "example" in schema
+    Validator(resolve(schema, DOCUMENT)).validate(schema["example"])
+
+
+def test_contract_constraints() -> None:
+    schemas = named_schemas()
+    score = schemas["FaceDetectionRequest"]["properties"]["confidence_score"]
+    assert (score["minimum"], score["maximum"], score["default"], score["multipleOf"]) == (
+        0,
+        1,
+        0.5,
+        0.05,
+    )
+    assert schemas["FaceDetectionRequest"]["required"] == ["assets"]
+    assert schemas["FaceDetectionAssets"]["required"] == ["target_file_path"]
+    assert schemas["FaceDetectionCreated"]["required"] == ["id", "credits_charged"]
+    assert schemas["FaceDetection"]["required"] == ["id", "credits_charged", "status", "faces"]
+    assert schemas["FaceDetectionStatus"]["enum"] == ["queued", "rendering", "complete", "error"]
+    assert schemas["DetectedFace"]["required"] == ["path", "url"]
+    assert schemas["AssetType"]["enum"] == ["video", "audio", "image"]
+    assert schemas["UploadUrlsRequest"]["properties"]["items"]["minItems"] == 1
+    item = schemas["UploadUrlsRequestItem"]
+    assert item["properties"]["extension"]["pattern"] == "^[a-z0-9]+$"
+    assert item["required"] == ["type", "extension"]
+    assert schemas["UploadUrl"]["required"] == ["upload_url", "expires_at", "file_path"]
+
+
+def test_our_extensions_are_optional() -> None:
+    schemas = named_schemas()
+    assert not {"progress", "error_message"} & set(schemas["FaceDetection"]["required"])
+    assert not {"box", "score", "frame", "frame_time"} & set(schemas["DetectedFace"]["required"])
