@@ -1,0 +1,175 @@
+"""Annotated previews for the command line: boxes on an image, a contact sheet for a video.
+
+Pillow is optional for the SDK (it comes with the `server` extra), so it is imported
+only when a preview is drawn; `PreviewUnavailable` says how to get it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image, ImageDraw, ImageFont
+
+INSTALL_HINT = "previews need Pillow: pip install 'magic-hour-face-detection[server]'"
+
+# Largest side of an image preview; bigger inputs are scaled down (boxes with them).
+MAX_PREVIEW_SIDE = 1600
+BOX_COLOURS = ("#00e676", "#ffea00", "#00b0ff", "#ff4081", "#ff9100", "#d500f9")
+
+
+class PreviewUnavailable(Exception):
+    """A preview cannot be drawn; `str(err)` says why and what to do."""
+
+
+@dataclass(frozen=True)
+class FaceBox:
+    """One face to draw: its box in the input's pixels and its score, when known."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class SheetTile:
+    """One face crop on a contact sheet, with a caption such as `0:01.5`."""
+
+    path: Path
+    caption: str
+
+
+def pillow_available() -> bool:
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _require_pillow() -> None:
+    if not pillow_available():
+        raise PreviewUnavailable(INSTALL_HINT)
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)
+    except (TypeError, ImportError, OSError):  # Pillow without FreeType
+        return ImageFont.load_default()
+
+
+def _save_atomically(image: Image.Image, destination: Path) -> None:
+    """Write a PNG under a temporary name, then rename: never a half-written preview."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    # Opened with "x" rather than mkstemp so the file gets the usual umask permissions.
+    temporary = destination.with_name(f".{destination.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with temporary.open("xb") as stream:
+            image.save(stream, format="PNG", optimize=True)
+        os.replace(temporary, destination)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _label(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[int, int],
+    text: str,
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
+    colour: str,
+    canvas_height: int,
+) -> None:
+    """Text on a filled tag above the box (inside it when the box touches the top)."""
+    left, top, right, bottom = (round(v) for v in draw.textbbox((0, 0), text, font=font))
+    pad = max(2, (bottom - top) // 5)
+    width, height = right - left + 2 * pad, bottom - top + 2 * pad
+    x, y = xy
+    y = y - height if y >= height else min(y, canvas_height - height)
+    draw.rectangle((x, y, x + width, y + height), fill=colour)
+    draw.text((x + pad - left, y + pad - top), text, fill="black", font=font)
+
+
+def annotate_image(source: Path, faces: Sequence[FaceBox], destination: Path) -> Path:
+    """Draw each face's box and score on the input image; write a PNG to `destination`.
+
+    Boxes are in the input's pixels after its EXIF orientation, as the server reports
+    them. Raises `PreviewUnavailable` when Pillow is missing or the input cannot be read.
+    """
+    _require_pillow()
+    from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(source) as opened:
+            image = ImageOps.exif_transpose(opened).convert("RGB")
+    except (OSError, UnidentifiedImageError) as err:
+        raise PreviewUnavailable(f"cannot read {source.name} to draw on it: {err}") from err
+    scale = min(1.0, MAX_PREVIEW_SIDE / max(image.size))
+    if scale < 1.0:
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    draw = ImageDraw.Draw(image)
+    line = max(2, round(max(image.size) / 300))
+    font = _font(max(12, round(max(image.size) / 45)))
+    for index, face in enumerate(faces):
+        colour = BOX_COLOURS[index % len(BOX_COLOURS)]
+        left, top = round(face.x * scale), round(face.y * scale)
+        right = round((face.x + face.width) * scale)
+        bottom = round((face.y + face.height) * scale)
+        draw.rectangle((left, top, right, bottom), outline=colour, width=line)
+        text = f"#{index}" if face.score is None else f"#{index} {face.score:.2f}"
+        _label(draw, (left, top), text, font, colour, image.height)
+    _save_atomically(image, destination)
+    return destination
+
+
+def contact_sheet(
+    tiles: Sequence[SheetTile], destination: Path, *, title: str = "", cell: int = 160
+) -> Path:
+    """Lay face crops out on a grid, each with its caption; write a PNG to `destination`."""
+    _require_pillow()
+    from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+
+    columns = max(1, min(6, len(tiles)))
+    rows = max(1, -(-len(tiles) // columns))
+    font = _font(max(12, cell // 10))
+    caption_height = cell // 6
+    gap = max(6, cell // 20)
+    title_height = cell // 5 if title else 0
+    width = columns * (cell + gap) + gap
+    height = title_height + rows * (cell + caption_height + gap) + gap
+    sheet = Image.new("RGB", (width, height), "#202124")
+    draw = ImageDraw.Draw(sheet)
+    if title:
+        draw.text((gap, gap // 2), title, fill="white", font=font)
+    if not tiles:
+        draw.text((gap, title_height + gap), "no faces found", fill="#bbbbbb", font=font)
+    for index, tile in enumerate(tiles):
+        row, column = divmod(index, columns)
+        x = gap + column * (cell + gap)
+        y = title_height + gap + row * (cell + caption_height + gap)
+        try:
+            with Image.open(tile.path) as opened:
+                face = ImageOps.contain(opened.convert("RGB"), (cell, cell))
+        except (OSError, UnidentifiedImageError) as err:
+            raise PreviewUnavailable(f"cannot read face crop {tile.path.name}: {err}") from err
+        sheet.paste(face, (x + (cell - face.width) // 2, y + (cell - face.height) // 2))
+        draw.text((x, y + cell + 2), tile.caption, fill="white", font=font)
+    _save_atomically(sheet, destination)
+    return destination
+
+
+def format_frame_time(seconds: float) -> str:
+    """`83.25` -> `1:23.2`: short enough for a caption under a face."""
+    minutes, rest = divmod(max(0.0, seconds), 60.0)
+    return f"{int(minutes)}:{rest:04.1f}"

@@ -1,0 +1,91 @@
+"""Annotated previews: boxes on images, contact sheets of video faces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from magic_hour._preview import (
+    FaceBox,
+    PreviewUnavailable,
+    SheetTile,
+    annotate_image,
+    contact_sheet,
+    format_frame_time,
+)
+from PIL import Image
+
+
+def _grey(path: Path, size: tuple[int, int]) -> Path:
+    Image.new("RGB", size, (128, 128, 128)).save(path)
+    return path
+
+
+def test_boxes_are_drawn_where_the_faces_are(tmp_path: Path) -> None:
+    source = _grey(tmp_path / "in.png", (400, 300))
+    out = annotate_image(
+        source, [FaceBox(100, 120, 80, 100, 0.91), FaceBox(250, 60, 50, 60)], tmp_path / "p.png"
+    )
+    pixels = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    assert pixels.shape == (300, 400, 3)
+    grey = np.array([128, 128, 128])
+    # The box's left edge is coloured, its inside and the far background untouched.
+    assert (pixels[170, 100] != grey).any()
+    assert (pixels[170, 140] == grey).all()
+    assert (pixels[290, 10] == grey).all()
+    # The second face (no score) is drawn too.
+    assert (pixels[90, 250] != grey).any()
+
+
+def test_large_images_are_scaled_down_with_their_boxes(tmp_path: Path) -> None:
+    source = _grey(tmp_path / "big.png", (3200, 1600))
+    out = annotate_image(source, [FaceBox(1600, 800, 400, 400, 0.8)], tmp_path / "p.png")
+    image = Image.open(out)
+    assert image.size == (1600, 800)
+    pixels = np.asarray(image.convert("RGB")).astype(int)
+    assert (pixels[500, 800] != 128).any()  # the left edge, at half scale
+
+
+def test_exif_orientation_is_applied_before_drawing(tmp_path: Path) -> None:
+    source = tmp_path / "rotated.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: display rotated 90 degrees clockwise
+    Image.new("RGB", (300, 200), "grey").save(source, exif=exif)
+    out = annotate_image(source, [FaceBox(10, 10, 50, 50, 0.5)], tmp_path / "p.png")
+    assert Image.open(out).size == (200, 300)
+
+
+def test_unreadable_input_says_so(tmp_path: Path) -> None:
+    source = tmp_path / "broken.png"
+    source.write_bytes(b"not an image")
+    with pytest.raises(PreviewUnavailable, match=r"cannot read broken\.png"):
+        annotate_image(source, [], tmp_path / "p.png")
+    assert not list(tmp_path.glob("*p.png*"))  # no half-written preview
+
+
+def test_contact_sheet_lays_out_every_face(tmp_path: Path) -> None:
+    tiles = []
+    for n, colour in enumerate(["red", "blue", "green", "yellow", "white", "cyan", "orange"]):
+        path = tmp_path / f"0-{n}.png"
+        Image.new("RGB", (60, 80), colour).save(path)
+        tiles.append(SheetTile(path, f"face {n}"))
+    out = contact_sheet(tiles, tmp_path / "sheet.png", title="clip.mp4", cell=100)
+    sheet = Image.open(out).convert("RGB")
+    # Six columns, two rows.
+    assert sheet.width > 6 * 100 and sheet.width < 7 * 100
+    assert sheet.height > 2 * 100
+    colours = {
+        sheet.getpixel((x, y)) for x in range(sheet.width) for y in range(0, sheet.height, 7)
+    }
+    assert (255, 0, 0) in colours and (255, 165, 0) in colours
+
+
+def test_empty_contact_sheet_says_no_faces(tmp_path: Path) -> None:
+    out = contact_sheet([], tmp_path / "sheet.png", title="clip.mp4")
+    assert Image.open(out).size[0] > 0
+
+
+def test_frame_time_captions() -> None:
+    assert format_frame_time(0) == "0:00.0"
+    assert format_frame_time(83.25) == "1:23.2"
