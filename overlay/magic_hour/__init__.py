@@ -1,1 +1,91 @@
-"""Python SDK for Magic Hour face detection."""
+"""Python SDK for Magic Hour face detection.
+
+from magic_hour import Client
+
+client = Client(token="...")
+res = client.v1.face_detection.generate(
+    assets={"target_file_path": "photo.png"}, download_directory="outputs"
+)
+print(res.status, res.downloaded_paths)
+"""
+
+from magic_hour_client.models import (
+    AssetType,
+    BoundingBox,
+    DetectedFace,
+    FaceDetection,
+    FaceDetectionCreated,
+    FaceDetectionStatus,
+    UploadUrl,
+    UploadUrls,
+)
+
+from ._async_client import AsyncClient
+from ._base_client import Environment
+from ._client import Client
+from ._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    InternalServerError,
+    MagicHourError,
+    NotFoundError,
+    PaymentRequiredError,
+    RateLimitError,
+    TaskFailedError,
+    TaskTimeoutError,
+    UnprocessableEntityError,
+)
+from ._events import (
+    DownloadFinished,
+    DownloadProgress,
+    ProgressCallback,
+    ProgressEvent,
+    TaskCreated,
+    TaskProgress,
+    UploadProgress,
+)
+from ._params import RequestOptions
+from ._version import __version__
+from ._workflow import FaceDetectionResult
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AssetType",
+    "AsyncClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "BoundingBox",
+    "Client",
+    "DetectedFace",
+    "DownloadFinished",
+    "DownloadProgress",
+    "Environment",
+    "FaceDetection",
+    "FaceDetectionCreated",
+    "FaceDetectionResult",
+    "FaceDetectionStatus",
+    "InternalServerError",
+    "MagicHourError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "ProgressCallback",
+    "ProgressEvent",
+    "RateLimitError",
+    "RequestOptions",
+    "TaskCreated",
+    "TaskFailedError",
+    "TaskProgress",
+    "TaskTimeoutError",
+    "UnprocessableEntityError",
+    "UploadProgress",
+    "UploadUrl",
+    "UploadUrls",
+    "__version__",
+]

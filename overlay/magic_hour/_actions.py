@@ -1,0 +1,119 @@
+"""The actions a workflow asks its driver to carry out, and the stepper that runs it.
+
+A workflow is a generator: it yields an action (send this request, sleep this long, run
+these sub-workflows at once), the driver performs it and sends back the outcome (or
+throws the exception it raised). All decisions live in the workflow; the sync and the
+async driver differ only in how they wait and do I/O.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Generator, Iterator, Sequence
+from typing import Any, Generic, TypeVar
+
+import attrs
+import httpx
+
+from ._downloads import DownloadFile
+
+__all__ = ["Action", "Flow", "Gather", "Outcome", "Send", "Sleep", "Stepper"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Send:
+    """Send `request`; the outcome is the `httpx.Response`, its body read.
+
+    With a `sink`, a successful body is streamed into it instead of being kept.
+    """
+
+    request: httpx.Request
+    sink: DownloadFile | None = None
+
+
+@attrs.frozen
+class Sleep:
+    """Wait `seconds`; the outcome is None."""
+
+    seconds: float
+
+
+@attrs.frozen
+class Gather:
+    """Run `flows` concurrently, at most `limit` at a time; the outcome is their results
+    in order. The first failure cancels the rest and is raised."""
+
+    flows: Sequence[Flow[Any]]
+    limit: int
+
+
+Action = Send | Sleep | Gather
+Flow = Generator[Action, Any, T]
+
+
+class Outcome:
+    """The result of one action, filled by the driver inside `with outcome:`.
+
+    An exception raised in the block is kept, to be thrown into the workflow, so that
+    the workflow decides (retry, clean up, give up). BaseExceptions such as
+    KeyboardInterrupt or a cancellation are not caught: they end the run.
+    """
+
+    def __init__(self) -> None:
+        self.value: Any = None
+        self.error: Exception | None = None
+
+    def __enter__(self) -> Outcome:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> bool:
+        if isinstance(exc, Exception):
+            self.error = exc
+            return True
+        return False
+
+
+class Stepper(Generic[T]):
+    """Steps a workflow: iterating gives `(action, outcome)` pairs until it returns.
+
+    Use it as a context manager: leaving closes the workflow, so its clean-up (such as
+    deleting a half-written download) runs even when the driver is interrupted.
+    """
+
+    def __init__(self, flow: Flow[T]) -> None:
+        self._flow = flow
+        self._result: T | None = None
+        self._done = False
+
+    @property
+    def result(self) -> T:
+        """What the workflow returned."""
+        assert self._done, "the workflow has not finished"
+        return self._result  # type: ignore[return-value]
+
+    def __iter__(self) -> Iterator[tuple[Action, Outcome]]:
+        outcome = Outcome()
+        while True:
+            try:
+                if outcome.error is not None:
+                    action = self._flow.throw(outcome.error)
+                else:
+                    action = self._flow.send(outcome.value)
+            except StopIteration as stop:
+                self._result, self._done = stop.value, True
+                return
+            outcome = Outcome()
+            yield action, outcome
+
+    def __enter__(self) -> Stepper[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._flow.close()

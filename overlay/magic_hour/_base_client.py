@@ -1,0 +1,88 @@
+"""What `Client` and `AsyncClient` share: settings, environment variables, the token."""
+
+from __future__ import annotations
+
+import enum
+import os
+from typing import Generic, TypeVar
+
+import httpx
+from magic_hour_client import AuthenticatedClient
+
+from ._errors import MagicHourError
+from ._logging import setup_logging
+from ._operations import Context
+from ._polling import POLL_INTERVAL_ENV, parse_poll_interval
+
+__all__ = ["BASE_URL_ENV", "TOKEN_ENV", "BaseClient", "Environment"]
+
+TOKEN_ENV = "MAGIC_HOUR_API_TOKEN"  # noqa: S105 -- a variable name, not a secret
+BASE_URL_ENV = "MAGIC_HOUR_BASE_URL"
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_RETRIES = 2
+
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+
+
+class Environment(enum.Enum):
+    """Where the API is."""
+
+    PRODUCTION = "https://api.magichour.ai"
+
+
+class BaseClient(Generic[HttpT]):
+    """Settings and set-up common to both clients."""
+
+    _http_class: type[HttpT]
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        base_url: str | None = None,
+        environment: Environment = Environment.PRODUCTION,
+        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        httpx_client: HttpT | None = None,
+    ) -> None:
+        """Connect to the Magic Hour API.
+
+        Args:
+            token: the API key; default: the `MAGIC_HOUR_API_TOKEN` environment variable.
+            base_url: default: `MAGIC_HOUR_BASE_URL`, else the environment's URL.
+            environment: which API, when no base URL is given.
+            timeout: seconds each HTTP request may take (None: no limit).
+            max_retries: retries of a failed request (see the README's "Retries").
+            httpx_client: an httpx client to send requests with (proxies, custom
+                transports); the SDK does not close a client it was given.
+        """
+        token = token if token is not None else os.environ.get(TOKEN_ENV)
+        if not token or not token.strip():
+            raise MagicHourError(
+                f"no API token: pass Client(token=...) or set the {TOKEN_ENV} environment variable"
+            )
+        if max_retries < 0:
+            raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        setup_logging()
+        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or environment.value).rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._owns_http = httpx_client is None
+        self._http: HttpT = httpx_client if httpx_client is not None else self._http_class()
+        api = AuthenticatedClient(base_url=self.base_url, token=token)
+        self._context = Context(
+            api=api,
+            http=self._http,
+            base_url=self.base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            poll_interval=parse_poll_interval(os.environ.get(POLL_INTERVAL_ENV)),
+        )
+        self._attach()
+
+    def _attach(self) -> None:
+        """Create the driver and the `v1` resources."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:  # never shows the token
+        return f"{type(self).__name__}(base_url={self.base_url!r})"

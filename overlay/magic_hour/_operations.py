@@ -1,0 +1,236 @@
+"""The API operations as workflows: build the request with the generated operation
+module, send it with retries, and parse the answer into the generated model."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar, Unpack
+
+import attrs
+import httpx
+from magic_hour_client import AuthenticatedClient
+from magic_hour_client.api.face_detection import create as create_operation
+from magic_hour_client.api.face_detection import get as get_operation
+from magic_hour_client.api.files import create_upload_urls as upload_urls_operation
+from magic_hour_client.models import (
+    FaceDetection,
+    FaceDetectionAssets,
+    FaceDetectionCreated,
+    FaceDetectionRequest,
+    UploadUrls,
+    UploadUrlsRequest,
+    UploadUrlsRequestItem,
+)
+from magic_hour_client.types import Response
+
+from ._actions import Flow, Send, Sleep
+from ._downloads import DownloadFile
+from ._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    status_error_from_response,
+)
+from ._events import ProgressCallback
+from ._logging import logger
+from ._params import RequestOptions, UploadUrlItemParam
+from ._retry import RetryMode, retry_delay, should_retry_error, should_retry_status
+from ._uploads import FileInput, LocalFile, UploadStream, classify_file
+from ._version import __version__
+
+__all__ = ["Context", "create", "create_upload_urls", "get", "send", "upload", "upload_file"]
+
+T = TypeVar("T")
+USER_AGENT = f"magic-hour-python/{__version__}"
+
+
+@attrs.define
+class Context:
+    """What the workflows need from the client. `http` is used only to build requests
+    (its base headers and cookies apply); sending is the driver's job."""
+
+    api: AuthenticatedClient
+    http: httpx.Client | httpx.AsyncClient
+    base_url: str
+    timeout: float | httpx.Timeout | None
+    max_retries: int
+    poll_interval: float | None = None
+    random: Callable[[], float] = random.random
+    clock: Callable[[], float] = time.monotonic
+
+    def timeout_for(self, options: RequestOptions) -> httpx.Timeout:
+        """The timeout of one request: the call's override, else the client's."""
+        return httpx.Timeout(options.get("timeout", self.timeout))
+
+    def api_request(self, kwargs: dict[str, Any], options: RequestOptions) -> httpx.Request:
+        """The request the generated operation's `_get_kwargs` describes, with auth."""
+        kwargs = dict(kwargs)
+        api = self.api
+        headers = {
+            **kwargs.pop("headers", {}),
+            "User-Agent": USER_AGENT,
+            api.auth_header_name: f"{api.prefix} {api.token}" if api.prefix else api.token,
+        }
+        url = self.base_url.rstrip("/") + kwargs.pop("url")
+        method = str(kwargs.pop("method")).upper()
+        timeout = self.timeout_for(options)
+        return self.http.build_request(method, url, headers=headers, timeout=timeout, **kwargs)
+
+
+def _loggable(url: httpx.URL) -> str:
+    # Upload URLs carry their signature in the query: never log it.
+    return str(url.copy_with(query=None, fragment=None))
+
+
+def send(
+    context: Context,
+    request: httpx.Request,
+    mode: RetryMode,
+    options: RequestOptions,
+    sink: DownloadFile | None = None,
+) -> Flow[httpx.Response]:
+    """Send `request`, retrying as `mode` allows; the successful response, or raise."""
+    max_retries = options.get("max_retries", context.max_retries)
+    where = f"{request.method} {_loggable(request.url)}"
+    retries = 0
+    while True:
+        logger.debug("request: %s", where)
+        try:
+            response: httpx.Response = yield Send(request, sink)
+        except httpx.RequestError as exc:
+            if retries >= max_retries or not should_retry_error(exc, mode):
+                raise _connection_error(exc, request) from exc
+            reason: str = type(exc).__name__
+            delay = retry_delay(retries, context.random)
+        else:
+            logger.debug("response: %s -> %d", where, response.status_code)
+            if retries >= max_retries or not should_retry_status(response.status_code, mode):
+                if not response.is_success:
+                    raise status_error_from_response(response)
+                return response
+            reason = f"HTTP {response.status_code}"
+            delay = retry_delay(retries, context.random, response)
+        retries += 1
+        logger.debug(
+            "retrying %s in %.2f s (%s; retry %d of %d)", where, delay, reason, retries, max_retries
+        )
+        yield Sleep(delay)
+
+
+def _connection_error(exc: httpx.RequestError, request: httpx.Request) -> APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(request=request)
+    return APIConnectionError(f"Connection error: {exc or type(exc).__name__}", request=request)
+
+
+def _parse(
+    build: Callable[..., Response[Any]], context: Context, response: httpx.Response, model: type[T]
+) -> T:
+    """The generated model of a successful response; APIResponseValidationError when the
+    body does not fit the schema."""
+    try:
+        parsed = build(client=context.api, response=response).parsed
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise APIResponseValidationError(
+            f"the response to {response.request.method} {response.request.url.path} does not "
+            f"match the API schema: {type(exc).__name__}: {exc}",
+            response=response,
+        ) from exc
+    if not isinstance(parsed, model):
+        raise APIResponseValidationError(
+            f"expected a {model.__name__}, got {type(parsed).__name__}", response=response
+        )
+    return parsed
+
+
+def create(
+    context: Context,
+    *,
+    assets: Mapping[str, Any],
+    confidence_score: float = 0.5,
+    **options: Unpack[RequestOptions],
+) -> Flow[FaceDetectionCreated]:
+    """POST /v1/face-detection, retried only when it surely was not processed."""
+    if not isinstance(assets.get("target_file_path"), str):
+        raise TypeError(
+            "create() takes assets={'target_file_path': <http(s) URL or api-assets/... path>}; "
+            "to upload a local file, use generate() or files.upload_file()"
+        )
+    body = FaceDetectionRequest(
+        assets=FaceDetectionAssets.from_dict(assets), confidence_score=confidence_score
+    )
+    request = context.api_request(create_operation._get_kwargs(body=body), options)
+    response = yield from send(context, request, RetryMode.ONLY_IF_NOT_PROCESSED, options)
+    return _parse(create_operation._build_response, context, response, FaceDetectionCreated)
+
+
+def get(context: Context, *, id: str, **options: Unpack[RequestOptions]) -> Flow[FaceDetection]:
+    """GET /v1/face-detection/{id}."""
+    request = context.api_request(get_operation._get_kwargs(id=id), options)
+    response = yield from send(context, request, RetryMode.SAFE, options)
+    return _parse(get_operation._build_response, context, response, FaceDetection)
+
+
+def create_upload_urls(
+    context: Context,
+    *,
+    items: Sequence[UploadUrlItemParam | UploadUrlsRequestItem],
+    **options: Unpack[RequestOptions],
+) -> Flow[UploadUrls]:
+    """POST /v1/files/upload-urls. Retried like a GET: a repeat only issues another
+    presigned URL, which expires unused and costs nothing."""
+    body = UploadUrlsRequest(
+        items=[
+            item
+            if isinstance(item, UploadUrlsRequestItem)
+            else UploadUrlsRequestItem.from_dict(item)
+            for item in items
+        ]
+    )
+    request = context.api_request(upload_urls_operation._get_kwargs(body=body), options)
+    response = yield from send(context, request, RetryMode.SAFE, options)
+    urls = _parse(upload_urls_operation._build_response, context, response, UploadUrls)
+    if len(urls.items) != len(items):
+        raise APIResponseValidationError(
+            f"asked for {len(items)} upload URLs, got {len(urls.items)}", response=response
+        )
+    return urls
+
+
+def upload(
+    context: Context,
+    source: LocalFile,
+    on_progress: ProgressCallback | None,
+    options: RequestOptions,
+) -> Flow[str]:
+    """Get an upload URL for `source`, PUT the file there streamed from disk, and return
+    the `file_path` to use as `target_file_path`."""
+    item = UploadUrlsRequestItem(type_=source.asset_type, extension=source.extension)
+    urls = yield from create_upload_urls(context, items=[item], **options)
+    target = urls.items[0]
+    stream = UploadStream(source, on_progress)
+    request = httpx.Request(
+        "PUT",
+        target.upload_url,
+        headers={**stream.headers, "User-Agent": USER_AGENT},
+        stream=stream,
+        extensions={"timeout": context.timeout_for(options).as_dict()},
+    )
+    yield from send(context, request, RetryMode.SAFE, options)
+    return target.file_path
+
+
+def upload_file(
+    context: Context,
+    file: FileInput,
+    *,
+    on_progress: ProgressCallback | None = None,
+    **options: Unpack[RequestOptions],
+) -> Flow[str]:
+    """Upload a local file (a URL or an `api-assets/` path comes back unchanged)."""
+    source = classify_file(file)
+    if not isinstance(source, LocalFile):
+        return source.file_path
+    return (yield from upload(context, source, on_progress, options))

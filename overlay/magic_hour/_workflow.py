@@ -1,0 +1,175 @@
+"""`generate`: upload, create, poll, download, as one workflow for both clients."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Unpack
+
+import attrs
+from magic_hour_client.models import DetectedFace, FaceDetection, FaceDetectionStatus
+
+from . import _operations
+from ._actions import Flow, Gather, Sleep
+from ._downloads import (
+    DownloadFile,
+    check_download_url,
+    filename_from_url,
+    sanitize_filename,
+    unique_names,
+)
+from ._errors import APIResponseValidationError, TaskFailedError, TaskTimeoutError
+from ._events import ProgressCallback, TaskCreated, TaskProgress
+from ._operations import Context, send
+from ._params import RequestOptions
+from ._polling import DEFAULT_POLL_TIMEOUT, poll_delay
+from ._retry import RetryMode
+from ._uploads import LocalFile, classify_file
+
+__all__ = ["MAX_CONCURRENT_DOWNLOADS", "FaceDetectionResult", "download_faces", "generate"]
+
+# Enough to hide latency; few enough not to swamp the storage host or the disk.
+MAX_CONCURRENT_DOWNLOADS = 4
+
+
+@attrs.define
+class FaceDetectionResult(FaceDetection):
+    """What `generate` returns: the task as the API described it last (a generated
+    `FaceDetection`, so `res.id`, `res.status`, `res.faces[0].url` work as usual) plus
+    `downloaded_paths`, the saved face images in the order of `faces`."""
+
+    downloaded_paths: list[str] = attrs.field(factory=list, kw_only=True)
+
+    @classmethod
+    def from_task(cls, task: FaceDetection, downloaded_paths: list[str]) -> FaceDetectionResult:
+        """`task` with the paths of its downloaded faces."""
+        values = {
+            str(f.alias): getattr(task, f.name) for f in attrs.fields(FaceDetection) if f.init
+        }
+        result = cls(**values, downloaded_paths=downloaded_paths)
+        result.additional_properties = dict(task.additional_properties)
+        return result
+
+
+def generate(
+    context: Context,
+    *,
+    assets: Mapping[str, Any],
+    confidence_score: float = 0.5,
+    wait_for_completion: bool = True,
+    download_outputs: bool = True,
+    download_directory: str | os.PathLike[str] | None = None,
+    poll_timeout: float = DEFAULT_POLL_TIMEOUT,
+    on_progress: ProgressCallback | None = None,
+    **options: Unpack[RequestOptions],
+) -> Flow[FaceDetectionResult]:
+    """Upload the input if it is local, start the detection, wait for it, save the faces."""
+    if "target_file_path" not in assets:
+        raise ValueError("assets must have a 'target_file_path'")
+    # Everything that can be refused is refused here, before any request.
+    source = classify_file(assets["target_file_path"])
+    directory = Path(download_directory) if download_directory is not None else Path.cwd()
+    if isinstance(source, LocalFile):
+        file_path = yield from _operations.upload(context, source, on_progress, options)
+    else:
+        file_path = source.file_path
+    created = yield from _operations.create(
+        context,
+        assets={**assets, "target_file_path": file_path},  # the caller's dict stays as it was
+        confidence_score=confidence_score,
+        **options,
+    )
+    _emit(on_progress, TaskCreated(created.id, created.credits_charged))
+    if not wait_for_completion:
+        task = FaceDetection(
+            id=created.id,
+            credits_charged=created.credits_charged,
+            status=FaceDetectionStatus.QUEUED,
+            faces=[],
+        )
+        return FaceDetectionResult.from_task(task, [])
+    task = yield from wait(context, created.id, poll_timeout, on_progress, options)
+    paths: list[str] = []
+    if download_outputs and task.faces:
+        paths = yield from download_faces(context, task.faces, directory, on_progress, options)
+    return FaceDetectionResult.from_task(task, paths)
+
+
+def wait(
+    context: Context,
+    id: str,
+    poll_timeout: float,
+    on_progress: ProgressCallback | None,
+    options: RequestOptions,
+) -> Flow[FaceDetection]:
+    """Poll the task until it is `complete`; TaskFailedError on `error`, TaskTimeoutError
+    (with the last task read) when `poll_timeout` seconds pass first."""
+    deadline = context.clock() + poll_timeout
+    polls = 0
+    while True:
+        task = yield from _operations.get(context, id=id, **options)
+        progress = task.progress if isinstance(task.progress, int | float) else None
+        _emit(on_progress, TaskProgress(task.id, task.status.value, progress, len(task.faces)))
+        if task.status is FaceDetectionStatus.COMPLETE:
+            return task
+        if task.status is FaceDetectionStatus.ERROR:
+            raise TaskFailedError(task)
+        remaining = deadline - context.clock()
+        if remaining <= 0:
+            raise TaskTimeoutError(task, poll_timeout)
+        yield Sleep(min(poll_delay(polls, context.random, context.poll_interval), remaining))
+        polls += 1
+
+
+def download_faces(
+    context: Context,
+    faces: list[DetectedFace],
+    directory: Path,
+    on_progress: ProgressCallback | None,
+    options: RequestOptions,
+) -> Flow[list[str]]:
+    """Save every face image in `directory`, a few at a time; their paths, in order."""
+    for face in faces:
+        try:
+            check_download_url(face.url)
+        except ValueError as exc:
+            raise APIResponseValidationError(str(exc)) from exc
+    names = unique_names(
+        [
+            filename_from_url(
+                face.url,
+                fallback=sanitize_filename(face.path.rsplit("/", 1)[-1], f"face-{number}.png"),
+            )
+            for number, face in enumerate(faces)
+        ]
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    flows = [
+        _download(context, face.url, directory, name, on_progress, options)
+        for face, name in zip(faces, names, strict=True)
+    ]
+    paths: list[Path] = yield Gather(flows, MAX_CONCURRENT_DOWNLOADS)
+    return [str(path) for path in paths]
+
+
+def _download(
+    context: Context,
+    url: str,
+    directory: Path,
+    name: str,
+    on_progress: ProgressCallback | None,
+    options: RequestOptions,
+) -> Flow[Path]:
+    file = DownloadFile(directory, name, url, on_progress)
+    try:
+        request = context.http.build_request("GET", url, timeout=context.timeout_for(options))
+        yield from send(context, request, RetryMode.SAFE, options, sink=file)
+        return file.commit()
+    finally:
+        file.discard()
+
+
+def _emit(on_progress: ProgressCallback | None, event: TaskCreated | TaskProgress) -> None:
+    if on_progress is not None:
+        on_progress(event)
