@@ -1,0 +1,188 @@
+"""Handlers of the three API operations and of the signed storage URLs."""
+
+from __future__ import annotations
+
+import mimetypes
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+
+from ._logging import note_task_id
+from ._storage import UploadTooLarge, api_path, parse_api_path, valid_parts
+from ._tasks import Task
+
+if TYPE_CHECKING:
+    from ._app import ServerState
+
+Reply = dict[str, Any] | tuple[dict[str, Any], int]
+
+NOT_FOUND: tuple[dict[str, Any], int] = ({"message": "Not Found"}, 404)
+MAX_UPLOAD_ITEMS = 100
+_MAX_URL_LENGTH = 4096
+
+
+def _unprocessable(message: str) -> tuple[dict[str, Any], int]:
+    return {"message": message}, 422
+
+
+class Api:
+    """The operations of openapi.yaml, by operationId; connexion validates their input."""
+
+    def __init__(self, state: ServerState) -> None:
+        self._state = state
+
+    def by_operation_id(self, operation_id: str) -> Any:
+        return {
+            "create": self.create,
+            "get": self.get,
+            "createUploadUrls": self.create_upload_urls,
+        }[operation_id]
+
+    async def create(self, body: dict[str, Any], token_info: dict[str, Any]) -> Reply:
+        owner: str = token_info["sub"]
+        target: str = body["assets"]["target_file_path"]
+        threshold = float(body.get("confidence_score", 0.5))
+        refusal = await anyio.to_thread.run_sync(self._check_target, owner, target)
+        if refusal is not None:
+            return _unprocessable(refusal)
+        store = self._state.store
+        task_id = await anyio.to_thread.run_sync(store.create_task, owner, target, threshold)
+        self._state.pool.notify()
+        note_task_id(task_id)
+        return {"id": task_id, "credits_charged": 0}
+
+    def _check_target(self, owner: str, target: str) -> str | None:
+        """Why `target` cannot be used by `owner`, or None when it can."""
+        if target.lower().startswith(("http://", "https://")):
+            if len(target) > _MAX_URL_LENGTH:
+                return "target_file_path is too long"
+            try:
+                parts = urlsplit(target)
+                _ = parts.port  # raises ValueError for a port that is not a number
+                valid = bool(parts.hostname)
+            except ValueError:
+                valid = False
+            return None if valid else f"target_file_path is not a valid URL: {target!r}"
+        if not target.startswith("api-assets/"):
+            return (
+                "target_file_path must be an http(s) URL or a file_path returned by"
+                " POST /v1/files/upload-urls"
+            )
+        parts_of = parse_api_path(target)
+        missing = f"{target} does not exist"
+        if parts_of is None:
+            return missing
+        item_id, name = parts_of
+        asset = self._state.store.get_asset(item_id, name)
+        if asset is not None:
+            if asset.owner != owner:
+                return missing
+            return None if asset.uploaded else f"{target} has not been uploaded yet"
+        # A face found by an earlier detection can be detected in again.
+        task = self._state.store.get_task(item_id)
+        if task is None or task.owner != owner or all(f.name != name for f in task.faces):
+            return missing
+        return None
+
+    async def get(self, id: str, token_info: dict[str, Any]) -> Reply:
+        task = await anyio.to_thread.run_sync(self._state.store.get_task, id)
+        if task is None or task.owner != token_info["sub"]:
+            return NOT_FOUND
+        note_task_id(task.id)
+        return self._task_body(task)
+
+    def _task_body(self, task: Task) -> dict[str, Any]:
+        faces = []
+        for face in task.faces:
+            x, y, width, height = face.box
+            entry: dict[str, Any] = {
+                "path": api_path(task.id, face.name),
+                "url": self._state.signed_url("GET", task.id, face.name),
+                "box": {"x": x, "y": y, "width": width, "height": height},
+                "score": face.score,
+                "frame": face.frame,
+            }
+            if face.frame_time is not None:
+                entry["frame_time"] = face.frame_time
+            faces.append(entry)
+        body: dict[str, Any] = {
+            "id": task.id,
+            "credits_charged": 0,
+            "status": task.status,
+            "faces": faces,
+            "progress": task.progress,
+        }
+        if task.status == "error":
+            body["error_message"] = task.error_message or "the detection failed"
+        return body
+
+    async def create_upload_urls(self, body: dict[str, Any], token_info: dict[str, Any]) -> Reply:
+        items = body["items"]
+        if len(items) > MAX_UPLOAD_ITEMS:
+            return _unprocessable(f"at most {MAX_UPLOAD_ITEMS} items can be asked for at once")
+        names = [f"input.{item['extension']}" for item in items]
+        if any(not valid_parts("a", name) for name in names):
+            return _unprocessable("extension must be at most 16 characters long")
+        result = []
+        for name in names:
+            asset_id = await anyio.to_thread.run_sync(
+                self._state.store.create_asset, token_info["sub"], name
+            )
+            url, expires = self._state.signed_url_and_expiry(
+                "PUT", asset_id, name, self._state.settings.upload_url_ttl
+            )
+            expires_at = datetime.fromtimestamp(expires, UTC).isoformat(timespec="milliseconds")
+            result.append(
+                {
+                    "upload_url": url,
+                    "expires_at": expires_at.replace("+00:00", "Z"),
+                    "file_path": api_path(asset_id, name),
+                }
+            )
+        return {"items": result}
+
+    # Storage URLs: outside the API document, signed instead of authenticated.
+
+    async def storage(self, request: Request) -> Response:
+        item_id, name = request.path_params["item_id"], request.path_params["name"]
+        if not valid_parts(item_id, name):
+            return JSONResponse({"message": "Not Found"}, 404)
+        method = "GET" if request.method == "HEAD" else request.method
+        refusal = self._state.signer.verify(
+            method,
+            request.url.path,
+            request.query_params.get("expires"),
+            request.query_params.get("signature"),
+        )
+        if refusal is not None:
+            return JSONResponse({"message": refusal}, 403)
+        if method == "PUT":
+            return await self._upload(request, item_id, name)
+        path = self._state.files.path(item_id, name)
+        if not await anyio.Path(path).is_file():
+            return JSONResponse({"message": "Not Found"}, 404)
+        media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return FileResponse(path, media_type=media_type)
+
+    async def _upload(self, request: Request, item_id: str, name: str) -> Response:
+        limit = self._state.settings.max_upload_bytes
+        too_large = JSONResponse(
+            {"message": f"The file is larger than the {limit:,} byte upload limit"}, 413
+        )
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            return too_large
+        store = self._state.store
+        asset = await anyio.to_thread.run_sync(store.get_asset, item_id, name)
+        if asset is None:
+            return JSONResponse({"message": "Not Found"}, 404)
+        try:
+            size = await self._state.files.receive(item_id, name, request.stream(), limit)
+        except UploadTooLarge:
+            return too_large
+        await anyio.to_thread.run_sync(store.mark_uploaded, item_id, size)
+        return Response(status_code=200)

@@ -1,0 +1,174 @@
+"""The ASGI application: connexion routes and validates from openapi.yaml; we add the rest."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from importlib import resources
+from typing import Any
+
+import anyio
+from connexion import AsyncApp
+from connexion.datastructures import MediaTypeDict
+from connexion.exceptions import BadRequestProblem, ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.options import SwaggerUIOptions
+from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator
+from jsonschema import Draft4Validator
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from ._api import Api
+from ._auth import bearer_handler
+from ._config import Settings
+from ._detector import FaceDetector, default_detector
+from ._logging import BodyTimeout, BodyTooLarge, RequestGuard
+from ._schema import extend_validator, load_document
+from ._signing import Signer, load_or_create_key
+from ._storage import Files, api_path
+from ._tasks import Store
+from ._worker import WorkerPool
+
+log = logging.getLogger("magic_hour_server")
+
+_RequestValidator = extend_validator(Draft4Validator)
+
+# connexion's own wording for a missing body, in the hosted API's words.
+_MESSAGES = {
+    "RequestBody is required": "Missing request body",
+    "Request body must not be empty": "Missing request body",
+}
+_STATUS_MESSAGES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
+
+
+class _BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
+    """connexion's JSON body validator with a `multipleOf` that accepts 0.15 or 0.35 for 0.05."""
+
+    @property
+    def _validator(self) -> Any:
+        return _RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+    async def _parse(self, stream: AsyncIterator[bytes], scope: Any) -> Any:
+        raw = b"".join([chunk async for chunk in stream])
+        if not raw:
+            return None
+        try:
+            return json.loads(raw.decode(self._encoding))
+        except (UnicodeDecodeError, LookupError):
+            raise BadRequestProblem(detail="Request body is not valid UTF-8 text") from None
+        except json.JSONDecodeError as err:
+            raise BadRequestProblem(detail=f"Request body is not valid JSON: {err}") from None
+
+
+class ServerState:
+    """What the handlers and workers share: settings, store, files, signer, worker pool."""
+
+    def __init__(self, settings: Settings, detector: Callable[[], FaceDetector]) -> None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings = settings
+        self.store = Store(settings.data_dir / "tasks.sqlite3")
+        self.files = Files(settings.data_dir)
+        self.signer = Signer(load_or_create_key(settings.data_dir / "signing.key"))
+        self.pool = WorkerPool(settings, self.store, self.files, detector)
+
+    def signed_url_and_expiry(
+        self, method: str, item_id: str, name: str, ttl: float
+    ) -> tuple[str, int]:
+        path = "/" + api_path(item_id, name)
+        query, expires = self.signer.sign(method, path, ttl)
+        return f"{self.settings.public_url}{path}?{query}", expires
+
+    def signed_url(self, method: str, item_id: str, name: str) -> str:
+        return self.signed_url_and_expiry(method, item_id, name, self.settings.face_url_ttl)[0]
+
+
+def _message(status: int, detail: Any, title: Any) -> str:
+    if status in _STATUS_MESSAGES:
+        return _STATUS_MESSAGES[status]
+    text = str(detail or title or "Error")
+    return _MESSAGES.get(text, text)
+
+
+def _problem_response(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    if isinstance(exc, ProblemException):
+        status, detail, title = exc.status, exc.detail, exc.title
+        headers = exc.headers
+    elif isinstance(exc, HTTPException):
+        status, detail, title, headers = exc.status_code, exc.detail, None, exc.headers
+    elif isinstance(exc, BodyTooLarge | BodyTimeout):
+        status, detail, title, headers = 400, str(exc), None, None
+    else:
+        log.error("unhandled error", exc_info=exc)
+        status, detail, title, headers = 500, "Internal Server Error", None, None
+    if status == 415:
+        # The document's operations answer a body they cannot read with 400, like the hosted API.
+        status = 400
+    return ConnexionResponse(
+        status_code=status,
+        mimetype="application/json",
+        content_type="application/json",
+        body=json.dumps({"message": _message(status, detail, title)}).encode(),
+        headers=dict(headers or {}),
+        is_streamed=False,
+    )
+
+
+def create_app(
+    settings: Settings, detector: Callable[[], FaceDetector] = default_detector
+) -> tuple[Any, ServerState]:
+    """The ASGI app serving `settings`, and its shared state; workers start with the app."""
+    state = ServerState(settings, detector)
+    api = Api(state)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        state.pool.start()
+        try:
+            yield
+        finally:
+            await anyio.to_thread.run_sync(state.pool.stop)
+            state.store.close()
+
+    validators = dict(VALIDATOR_MAP)
+    validators["body"] = MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": _BodyValidator})
+    app = AsyncApp(
+        __name__,
+        lifespan=lifespan,
+        security_map={"bearer": bearer_handler(settings.tokens)},
+        validator_map=validators,
+        # The document is served as written, at /openapi.yaml, below.
+        swagger_ui_options=SwaggerUIOptions(serve_spec=False, swagger_ui=False),
+    )
+    app.add_api(
+        load_document(),
+        resolver=api.by_operation_id,
+        base_path="",
+        strict_validation=False,
+        validate_responses=False,
+    )
+    for error in (ProblemException, HTTPException, BodyTooLarge, BodyTimeout, Exception):
+        app.add_error_handler(error, _problem_response)
+
+    spec_text = resources.files(__package__).joinpath("openapi.yaml").read_text("utf-8")
+
+    async def openapi_yaml(_request: Request) -> Response:
+        return PlainTextResponse(spec_text, media_type="application/yaml")
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
+    app.add_url_rule("/openapi.yaml", "openapi", openapi_yaml, methods=["GET"])
+    app.add_url_rule(
+        "/api-assets/{item_id}/{name}", "storage", api.storage, methods=["GET", "HEAD", "PUT"]
+    )
+    guarded = RequestGuard(
+        app,
+        max_json_bytes=settings.max_json_bytes,
+        body_timeout=settings.body_timeout,
+        upload_prefix="/api-assets/",
+    )
+    return guarded, state

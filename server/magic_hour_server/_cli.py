@@ -1,0 +1,88 @@
+"""`magic-hour serve`: run the local reference server with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import sys
+from pathlib import Path
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `magic-hour serve`."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="where tasks and files are kept"
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        dest="tokens",
+        metavar="TOKEN",
+        help="an accepted API key (repeat for several; one is made and printed when absent)",
+    )
+    parser.add_argument(
+        "--public-url", default=None, help="base of the storage URLs handed out to clients"
+    )
+    parser.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        help="let target_file_path URLs reach loopback and private addresses",
+    )
+    parser.add_argument(
+        "--retention-days",
+        type=float,
+        default=7.0,
+        help="delete tasks and uploads older than this many days (default 7)",
+    )
+    parser.add_argument("--workers", type=int, default=None, help="detections run at once")
+
+
+def _url_host(host: str) -> str:
+    """The host part of a URL that reaches `host` from this machine."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.is_unspecified:
+        return "127.0.0.1" if address.version == 4 else "[::1]"
+    return f"[{host}]" if address.version == 6 else host
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Run the server until interrupted; 0 on a clean stop."""
+    try:
+        import uvicorn
+
+        from ._app import create_app
+        from ._config import Settings, default_data_dir, default_workers
+        from ._local import generate_token
+    except ImportError as err:
+        print(
+            f"magic-hour serve needs the server extra ({err.name} is missing):\n"
+            "    pip install 'magic-hour-face-detection[server]'",
+            file=sys.stderr,
+        )
+        return 2
+    tokens = args.tokens or [generate_token()]
+    public_url = args.public_url or f"http://{_url_host(args.host)}:{args.port}"
+    settings = Settings(
+        data_dir=args.data_dir or default_data_dir(),
+        tokens=tokens,
+        public_url=public_url,
+        allow_private_urls=args.allow_private_urls,
+        retention_days=args.retention_days,
+        workers=default_workers() if args.workers is None else args.workers,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app, _state = create_app(settings)
+    print(f"Magic Hour local server on {public_url}", file=sys.stderr)
+    print(f"Data directory: {settings.data_dir}", file=sys.stderr)
+    if not args.tokens:
+        print(f"API key (generated for this run): {tokens[0]}", file=sys.stderr)
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="on"
+    )
+    return 0

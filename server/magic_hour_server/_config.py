@@ -1,0 +1,50 @@
+"""The server's settings: where it keeps data, who may call it, and its limits."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MIB = 1024 * 1024
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory (e.g. ~/.local/share/magic-hour-server on Linux)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("magic-hour-server", appauthor=False))
+
+
+def default_workers() -> int:
+    # Two workers keep one slow video from holding up every image, and on a small machine
+    # more would only make the detections share the same cores.
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+@dataclass
+class Settings:
+    """Everything `create_app` needs; the CLI and `LocalServer` fill it in."""
+
+    data_dir: Path
+    tokens: list[str]
+    public_url: str = "http://127.0.0.1:8000"
+    allow_private_urls: bool = False
+    workers: int = field(default_factory=default_workers)
+    retention_days: float = 7.0
+    sweep_interval: float = 3600.0
+    max_upload_bytes: int = 500 * MIB
+    max_json_bytes: int = 64 * 1024
+    max_download_bytes: int = 500 * MIB
+    download_timeout: float = 60.0
+    body_timeout: float = 30.0
+    upload_url_ttl: float = 3600.0
+    face_url_ttl: float = 7 * 24 * 3600.0
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        self.public_url = self.public_url.rstrip("/")
+        if not self.tokens:
+            raise ValueError("at least one API token is needed")
+        if self.workers < 0:
+            raise ValueError("workers must be 0 or more")

@@ -1,0 +1,132 @@
+"""One access-log line per request, and the request limits that apply before any handler.
+
+The line has the method, the path (never the query string: it holds URL signatures),
+the status, the duration and the task id when there is one; never a header.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextvars import ContextVar
+from typing import Any
+
+import anyio
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+access_log = logging.getLogger("magic_hour_server.access")
+_request_notes: ContextVar[dict[str, str] | None] = ContextVar("request_notes", default=None)
+
+
+def note_task_id(task_id: str) -> None:
+    """Put `task_id` on the current request's log line."""
+    notes = _request_notes.get()
+    if notes is not None:
+        notes["task"] = task_id
+
+
+class BodyTooLarge(Exception):
+    """A JSON request body went past the limit while it was being read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Request body too large (the limit is {limit:,} bytes)")
+
+
+class BodyTimeout(Exception):
+    """The client stopped sending the request body."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(f"Timed out after {timeout:g} s waiting for the request body")
+
+
+class RequestGuard:
+    """The outermost ASGI layer: access log, JSON body size limit, body read timeout."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_json_bytes: int, body_timeout: float, upload_prefix: str
+    ) -> None:
+        self._app = app
+        self._max_json = max_json_bytes
+        self._timeout = body_timeout
+        self._upload_prefix = upload_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        notes: dict[str, str] = {}
+        token = _request_notes.set(notes)
+        status = 0
+
+        async def send_logged(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            limited = not scope["path"].startswith(self._upload_prefix)
+            declared = _content_length(scope)
+            if limited and declared is not None and declared > self._max_json:
+                await _reply(send_logged, 400, str(BodyTooLarge(self._max_json)))
+                return
+            await self._app(scope, self._guard(receive, limited), send_logged)
+        finally:
+            _request_notes.reset(token)
+            task = f" task={notes['task']}" if "task" in notes else ""
+            access_log.info(
+                "%s %s %d %.1fms%s",
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+                task,
+            )
+
+    def _guard(self, receive: Receive, limited: bool) -> Receive:
+        received = 0
+        complete = False
+
+        async def guarded() -> Message:
+            nonlocal received, complete
+            if complete:
+                # Past the body, a receive waits for the client to go away: no time limit.
+                return await receive()
+            try:
+                with anyio.fail_after(self._timeout):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimeout(self._timeout) from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
+                if limited and received > self._max_json:
+                    raise BodyTooLarge(self._max_json)
+            else:
+                complete = True
+            return message
+
+        return guarded
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope["headers"]:
+        if key == b"content-length":
+            text = value.decode("latin-1").strip()
+            return int(text) if text.isdigit() else None
+    return None
+
+
+async def _reply(send: Send, status: int, message: str) -> None:
+    import json
+
+    body = json.dumps({"message": message}).encode()
+    headers: list[tuple[bytes, bytes]] = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    start: dict[str, Any] = {"type": "http.response.start", "status": status, "headers": headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": body})

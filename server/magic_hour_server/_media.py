@@ -1,0 +1,116 @@
+"""Reading inputs: what kind of file it is, and an image as RGB pixels, with clear errors."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# The largest image decoded, in pixels (about 8K x 6K). Past it a tiny file can still
+# claim a huge size (an image bomb): it is refused before any pixel is decoded.
+MAX_IMAGE_PIXELS = 50_000_000
+
+# Which Pillow formats each image extension may hold.
+IMAGE_FORMATS: dict[str, set[str]] = {
+    "png": {"PNG"},
+    "jpg": {"JPEG", "MPO"},
+    "jpeg": {"JPEG", "MPO"},
+    "webp": {"WEBP"},
+    "bmp": {"BMP", "DIB"},
+    "tif": {"TIFF"},
+    "tiff": {"TIFF"},
+    "gif": {"GIF"},
+    "jp2": {"JPEG2000"},
+    "avif": {"AVIF"},
+    "heic": {"HEIF"},
+    "heif": {"HEIF"},
+}
+VIDEO_EXTENSIONS = {"mp4", "m4v", "mov", "webm", "mkv", "avi"}
+# ISO base media brands that are still images, not video (HEIF, AVIF).
+_IMAGE_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
+
+
+class MediaError(Exception):
+    """An input that cannot be used; `str(err)` is the reason shown to the user."""
+
+
+def kind_of(path: Path, extension: str = "") -> str:
+    """Whether the file at `path` is an "image" or a "video", checked against its `extension`.
+
+    Raises MediaError for an empty file, a file that is neither, or an extension that
+    says something else than the content.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    extension = extension.lower().lstrip(".")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as file:
+            head = file.read(64)
+    except OSError as err:
+        raise MediaError("the input file cannot be read") from err
+    if size == 0:
+        raise MediaError("the file is empty")
+    if _looks_like_video(head):
+        if extension in IMAGE_FORMATS:
+            raise MediaError(f"the file is named .{extension} but holds a video")
+        return "video"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image_format = image.format or "unknown"
+    except Image.DecompressionBombError as err:
+        raise MediaError(f"the image is too large to decode ({err})") from err
+    except UnidentifiedImageError as err:
+        if extension in {"heic", "heif", "avif"}:
+            raise MediaError(f".{extension} images cannot be read by this server") from err
+        raise MediaError("the file is not an image or video that can be read") from err
+    except OSError as err:
+        raise MediaError(f"the image cannot be read: {err}") from err
+    if extension in VIDEO_EXTENSIONS:
+        raise MediaError(f"the file is named .{extension} but holds a {image_format} image")
+    allowed = IMAGE_FORMATS.get(extension)
+    if allowed is not None and image_format not in allowed:
+        raise MediaError(f"the file is named .{extension} but holds a {image_format} image")
+    return "image"
+
+
+def _looks_like_video(head: bytes) -> bool:
+    if head[4:8] == b"ftyp":
+        return head[8:12] not in _IMAGE_BRANDS
+    return head.startswith(b"\x1a\x45\xdf\xa3") or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
+
+
+def load_image(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
+    """The image at `path` as RGB, upright per its EXIF orientation (first frame if several)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise MediaError(
+                        f"the image is too large: {width} x {height} pixels "
+                        f"(the limit is {max_pixels:,} pixels)"
+                    )
+                image.load()
+                upright = ImageOps.exif_transpose(image)
+                rgb = upright.convert("RGB")
+    except MediaError:
+        raise
+    except Image.DecompressionBombError as err:
+        raise MediaError(f"the image is too large to decode ({err})") from err
+    except UnidentifiedImageError as err:
+        raise MediaError("the file is not an image that can be read") from err
+    except (OSError, ValueError, SyntaxError) as err:
+        # Pillow reports truncated and corrupt data as OSError (and a few codecs so).
+        raise MediaError(f"the image is truncated or corrupt ({err})") from err
+    if rgb.width == 0 or rgb.height == 0:
+        raise MediaError("the image has no pixels")
+    return rgb

@@ -1,0 +1,82 @@
+"""From an input file to stored faces: the seam between decoding, detection and storage."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from ._media import load_image
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ._detector import Detection, FaceDetector
+
+# Each side of a face crop gets this share of the box's size as margin: enough to show
+# the hair and chin that the detector's tight boxes cut off.
+CROP_MARGIN = 0.2
+
+
+class FaceSink(Protocol):
+    """Where faces go as they are found (the task store, in the server)."""
+
+    def add_face(
+        self,
+        *,
+        frame: int,
+        index: int,
+        crop: Image.Image,
+        box: tuple[int, int, int, int],
+        score: float,
+        frame_time: float | None = None,
+    ) -> None:
+        """Store `<frame>-<index>.png` and make the face visible at once.
+
+        `box` is x, y, width, height in input pixels, before any margin.
+        """
+
+    def set_progress(self, fraction: float) -> None:
+        """Record how much of the input (0..1) has been processed."""
+
+
+def pixel_box(detection: Detection, width: int, height: int) -> tuple[int, int, int, int]:
+    """`detection` as whole pixels (x, y, width, height), inside a width x height image."""
+    x1 = max(0, math.floor(detection.x1))
+    y1 = max(0, math.floor(detection.y1))
+    x2 = min(width, math.ceil(detection.x2))
+    y2 = min(height, math.ceil(detection.y2))
+    return x1, y1, max(0, x2 - x1), max(0, y2 - y1)
+
+
+def crop_face(
+    image: Image.Image, box: tuple[int, int, int, int], margin: float = CROP_MARGIN
+) -> Image.Image:
+    """The face at `box` (x, y, width, height) with a margin, clipped to the image."""
+    x, y, w, h = box
+    dx, dy = round(w * margin), round(h * margin)
+    left, top = max(0, x - dx), max(0, y - dy)
+    right, bottom = min(image.width, x + w + dx), min(image.height, y + h + dy)
+    return image.crop((left, top, max(right, left + 1), max(bottom, top + 1)))
+
+
+def process_image(path: Path, detector: FaceDetector, threshold: float, sink: FaceSink) -> None:
+    """Detect the faces in the image at `path` and hand each one to `sink`, left to right.
+
+    Raises MediaError when the file cannot be read as an image.
+    """
+    sink.set_progress(0.0)
+    image = load_image(Path(path))
+    detections = detector.detect(np.asarray(image), threshold)
+    for index, detection in enumerate(detections):
+        box = pixel_box(detection, image.width, image.height)
+        sink.add_face(
+            frame=0,
+            index=index,
+            crop=crop_face(image, box),
+            box=box,
+            score=min(1.0, max(0.0, detection.score)),
+        )
+    sink.set_progress(1.0)

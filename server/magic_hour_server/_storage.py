@@ -1,0 +1,118 @@
+"""Files under the data directory: uploads and face crops, written atomically."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import anyio
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+PREFIX = "api-assets"
+_ID = re.compile(r"[a-z0-9]{1,64}")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}(\.[a-z0-9]{1,16})?")
+_API_PATH = re.compile(r"api-assets/([^/]+)/([^/]+)")
+
+
+class UploadTooLarge(Exception):
+    """The body went past the upload limit; nothing was kept."""
+
+
+def parse_api_path(path: str) -> tuple[str, str] | None:
+    """(id, name) from `api-assets/<id>/<name>`, or None when `path` is not such a path."""
+    match = _API_PATH.fullmatch(path)
+    if match is None or not valid_parts(match[1], match[2]):
+        return None
+    return match[1], match[2]
+
+
+def valid_parts(item_id: str, name: str) -> bool:
+    """True for an id and a file name this server could have made (no `..`, no `/`)."""
+    return _ID.fullmatch(item_id) is not None and _NAME.fullmatch(name) is not None
+
+
+def api_path(item_id: str, name: str) -> str:
+    return f"{PREFIX}/{item_id}/{name}"
+
+
+class Files:
+    """`<data dir>/files/<id>/<name>`, with partial writes kept in `<data dir>/tmp`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir / "files"
+        self.tmp = data_dir / "tmp"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        # Leftovers of writes cut short by a crash.
+        for leftover in self.tmp.iterdir():
+            _remove(leftover)
+
+    def path(self, item_id: str, name: str) -> Path:
+        if not valid_parts(item_id, name):
+            raise ValueError(f"not a storage name: {item_id}/{name}")
+        return self.root / item_id / name
+
+    def temp_path(self, suffix: str = "") -> Path:
+        fd, name = tempfile.mkstemp(dir=self.tmp, suffix=suffix)
+        os.close(fd)
+        return Path(name)
+
+    def save_png(self, item_id: str, name: str, image: Image.Image) -> Path:
+        """Write `image` as PNG; readers see the whole file or none of it."""
+        final = self.path(item_id, name)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.temp_path(".png")
+        try:
+            image.save(tmp, format="PNG")
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return final
+
+    async def receive(
+        self, item_id: str, name: str, chunks: AsyncIterator[bytes], limit: int
+    ) -> int:
+        """Stream `chunks` to the file; past `limit` bytes raise UploadTooLarge, keeping nothing."""
+        final = self.path(item_id, name)
+        tmp = self.temp_path()
+        size = 0
+        try:
+            async with await anyio.open_file(tmp, "wb") as file:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise UploadTooLarge
+                    await file.write(chunk)
+            await anyio.to_thread.run_sync(self._commit, tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return size
+
+    @staticmethod
+    def _commit(tmp: Path, final: Path) -> None:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, final)
+
+    def remove(self, item_id: str) -> None:
+        """Delete everything stored under `item_id`."""
+        if _ID.fullmatch(item_id):
+            _remove(self.root / item_id)
+
+    def remove_face(self, item_id: str, name: str) -> None:
+        self.path(item_id, name).unlink(missing_ok=True)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,195 @@
+"""The bounded worker pool that runs detections, and the retention sweep."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._fetch import download, extension_of
+from ._media import MediaError, kind_of
+from ._processing import process_image
+from ._storage import Files, parse_api_path
+from ._tasks import Face, Store, Task
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ._config import Settings
+    from ._detector import FaceDetector
+
+log = logging.getLogger("magic_hour_server.worker")
+
+
+class Stopping(Exception):
+    """The server is shutting down: leave the task as it is, the next start runs it again."""
+
+
+class _TaskSink:
+    """Stores each face as it is found, so that GET shows it at once."""
+
+    def __init__(self, task_id: str, store: Store, files: Files, stop: threading.Event) -> None:
+        self._task_id, self._store, self._files, self._stop = task_id, store, files, stop
+
+    def add_face(
+        self,
+        *,
+        frame: int,
+        index: int,
+        crop: Image.Image,
+        box: tuple[int, int, int, int],
+        score: float,
+        frame_time: float | None = None,
+    ) -> None:
+        if self._stop.is_set():
+            raise Stopping
+        face = Face(frame, index, box, score, frame_time)
+        self._files.save_png(self._task_id, face.name, crop)
+        self._store.add_face(self._task_id, face)
+
+    def set_progress(self, fraction: float) -> None:
+        if self._stop.is_set():
+            raise Stopping
+        self._store.set_progress(self._task_id, fraction)
+
+
+class WorkerPool:
+    """`settings.workers` threads taking queued tasks from the store, oldest first."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        files: Files,
+        detector: Callable[[], FaceDetector],
+    ) -> None:
+        self._settings, self._store, self._files = settings, store, files
+        self._detector = detector
+        self._stop = threading.Event()
+        self._wake = threading.Condition()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for task_id in self._store.requeue_interrupted():
+            self._files.remove(task_id)
+            log.info("task %s was interrupted; queued again", task_id)
+        for number in range(self._settings.workers):
+            thread = threading.Thread(target=self._run, name=f"detect-{number}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        sweeper = threading.Thread(target=self._sweep_loop, name="retention", daemon=True)
+        sweeper.start()
+        self._threads.append(sweeper)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking tasks; a task cut short stays `rendering` and runs again at next start."""
+        self._stop.set()
+        self.notify()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def notify(self) -> None:
+        """Wake the workers: a task was queued."""
+        with self._wake:
+            self._wake.notify_all()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                task = self._store.claim_next()
+            except Exception:
+                log.exception("cannot read the task queue")
+                task = None
+            if task is None:
+                with self._wake:
+                    if not self._stop.is_set():
+                        self._wake.wait(timeout=1.0)
+                continue
+            self._execute(task)
+
+    def _execute(self, task: Task) -> None:
+        started = time.monotonic()
+        try:
+            self._detect(task)
+        except Stopping:
+            return
+        except MediaError as err:
+            self._finish(task.id, str(err))
+        except Exception:
+            # A bug, not the input's fault: keep the worker alive and say so on the task.
+            log.exception("task %s failed", task.id)
+            self._finish(task.id, "the detection failed unexpectedly")
+        else:
+            self._finish(task.id, None)
+        log.info("task %s done in %.2f s", task.id, time.monotonic() - started)
+
+    def _finish(self, task_id: str, error: str | None) -> None:
+        if self._stop.is_set():
+            return
+        self._store.finish(task_id, error_message=error)
+
+    def _detect(self, task: Task) -> None:
+        sink = _TaskSink(task.id, self._store, self._files, self._stop)
+        source, downloaded = self._input(task)
+        try:
+            kind = kind_of(source, source.suffix)
+            if kind == "video":
+                try:
+                    from . import _video  # type: ignore[attr-defined, unused-ignore]
+                except ImportError:
+                    raise MediaError("video input is not supported yet") from None
+                _video.process_video(source, self._detector(), task.threshold, sink)
+            else:
+                process_image(source, self._detector(), task.threshold, sink)
+        finally:
+            if downloaded:
+                source.unlink(missing_ok=True)
+
+    def _input(self, task: Task) -> tuple[Path, bool]:
+        """The local file to read, and whether it is a download to delete afterwards."""
+        parts = parse_api_path(task.target)
+        if parts is not None:
+            path = self._files.path(*parts)
+            if not path.is_file():
+                raise MediaError(f"{task.target} no longer exists")
+            return path, False
+        extension = extension_of(task.target)
+        dest = self._files.temp_path(f".{extension}" if extension else "")
+        try:
+            download(
+                task.target,
+                dest,
+                max_bytes=self._settings.max_download_bytes,
+                timeout=self._settings.download_timeout,
+                allow_private=self._settings.allow_private_urls,
+            )
+        except BaseException:
+            dest.unlink(missing_ok=True)
+            raise
+        return dest, True
+
+    def _sweep_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("the retention sweep failed")
+            self._stop.wait(self._settings.sweep_interval)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Delete finished tasks and uploads older than the retention period; how many went."""
+        cutoff = (time.time() if now is None else now) - self._settings.retention_days * 86400
+        tasks, assets = self._store.older_than(cutoff)
+        for task_id in tasks:
+            self._store.delete_task(task_id)
+            self._files.remove(task_id)
+        for asset_id in assets:
+            self._store.delete_asset(asset_id)
+            self._files.remove(asset_id)
+        if tasks or assets:
+            log.info("retention: deleted %d tasks and %d uploads", len(tasks), len(assets))
+        return len(tasks) + len(assets)
