@@ -50,6 +50,7 @@ class Track:
     id: int
     box: Box
     time: float
+    score: float = 1.0  # running mean of the detector's scores
     hits: int = 1
     missed: int = 0
     velocity: tuple[float, float] = (0.0, 0.0)  # centre motion, pixels per second
@@ -62,7 +63,7 @@ class Track:
         x1, y1, x2, y2 = self.box
         return x1 + dx, y1 + dy, x2 + dx, y2 + dy
 
-    def absorb(self, box: Box, time: float, smoothing: float) -> None:
+    def absorb(self, box: Box, time: float, score: float, smoothing: float) -> None:
         dt = time - self.time
         if dt > 0:
             (cx, cy), (px, py) = _centre(box), _centre(self.box)
@@ -77,6 +78,7 @@ class Track:
                 )
         self.box = box
         self.time = time
+        self.score = (self.score + score) / 2
         self.hits += 1
         self.missed = 0
 
@@ -134,8 +136,12 @@ class Tracker:
         """The live tracks."""
         return list(self._tracks.values())
 
-    def cost(self, track: Track, box: Box, time: float) -> float | None:
-        """The cost of matching `box` to `track`, or None when the pair is out of the gate."""
+    def cost(self, track: Track, box: Box, time: float, score: float = 1.0) -> float | None:
+        """The cost of matching `box` to `track`, or None when the pair is out of the gate.
+
+        Scores must agree too: a faint detection near a face (or a faint track started
+        by one) must not take the place of the face's own detection or track.
+        """
         predicted = track.predict(time)
         side = _side(track.box)
         scale = _side(box) / side
@@ -145,15 +151,18 @@ class Tracker:
         distance = math.hypot(cx - px, cy - py) / side
         if distance > self.gate + self.gate_growth * track.missed:
             return None
-        return distance + (1.0 - iou(predicted, box))
+        return distance + (1.0 - iou(predicted, box)) + abs(track.score - score)
 
-    def update(self, time: float, boxes: Sequence[Box]) -> Update:
-        """Feed the detections of the sample at `time` (seconds, increasing)."""
+    def update(
+        self, time: float, boxes: Sequence[Box], scores: Sequence[float] | None = None
+    ) -> Update:
+        """Feed the detections (and their scores, 0..1) of the sample at `time` (seconds)."""
         self.samples += 1
+        weights = [1.0] * len(boxes) if scores is None else scores
         pairs: list[tuple[float, int, int]] = []
         for track in self._tracks.values():
             for index, box in enumerate(boxes):
-                cost = self.cost(track, box, time)
+                cost = self.cost(track, box, time, weights[index])
                 if cost is not None:
                     pairs.append((cost, track.id, index))
         pairs.sort()
@@ -162,7 +171,7 @@ class Tracker:
         for _, track_id, index in pairs:
             if track_id in matched or assigned[index] is not None:
                 continue
-            self._tracks[track_id].absorb(boxes[index], time, self.smoothing)
+            self._tracks[track_id].absorb(boxes[index], time, weights[index], self.smoothing)
             assigned[index] = track_id
             matched.add(track_id)
 
@@ -179,8 +188,8 @@ class Tracker:
                 ready.append(track.id)
 
         result = [
-            self._start(box, time) if track_id is None else track_id
-            for box, track_id in zip(boxes, assigned, strict=True)
+            self._start(box, time, weights[index]) if track_id is None else track_id
+            for index, (box, track_id) in enumerate(zip(boxes, assigned, strict=True))
         ]
         return Update(assigned=result, ready=ready, ended=ended)
 
@@ -202,8 +211,8 @@ class Tracker:
         else:
             ended.append(track.id)
 
-    def _start(self, box: Box, time: float) -> int:
-        track = Track(id=self._next_id, box=box, time=time)
+    def _start(self, box: Box, time: float, score: float) -> int:
+        track = Track(id=self._next_id, box=box, time=time, score=score)
         self._next_id += 1
         self._tracks[track.id] = track
         return track.id

@@ -147,3 +147,17 @@ def test_a_much_bigger_box_at_the_same_place_is_another_face() -> None:
 def test_invalid_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="min_hits"):
         Tracker(min_hits=3, publish_after=2)
+
+
+def test_faint_detections_near_a_face_do_not_take_its_track() -> None:
+    # What a detector gives at confidence 0: the face, plus faint boxes all around it.
+    def faint(n: int) -> list[Box]:
+        return [square(80 + 20 * n + dx, 100 + dy, 70) for dx, dy in ((-25, -15), (20, 20))]
+
+    tracker = Tracker()
+    face_tracks = set()
+    for n in range(10):
+        boxes = [square(80 + 20 * n, 100), *faint(n)]
+        scores = [0.9, 0.02, 0.01]
+        face_tracks.add(tracker.update(n * STEP, boxes, scores).assigned[0])
+    assert len(face_tracks) == 1
