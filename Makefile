@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 # uv comes from PATH, else from the Python that runs make (installed there with pip).
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_PYTHON_DOWNLOADS := never
-HANDWRITTEN := overlay server scripts tests
+HANDWRITTEN := overlay server scripts tests benchmarks
 
 .PHONY: help install generate check-generated lint format test demo bench soak clean
 
