@@ -87,6 +87,10 @@ def check_download_url(url: str) -> None:
     SDK read local files or other schemes."""
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         raise ValueError(f"refusing to download a face from a non-http(s) URL: {url!r}")
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"invalid face URL {url!r}: {exc}") from exc
 
 
 class DownloadFile:
