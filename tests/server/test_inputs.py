@@ -1,0 +1,160 @@
+"""Inputs that cannot be used end the task in `error` with a reason; URLs are fetched safely."""
+
+from __future__ import annotations
+
+import struct
+import threading
+import zlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import httpx
+import pytest
+from magic_hour_server import LocalServer
+from magic_hour_server._fetch import refused_reason
+
+from tests.server.conftest import detect, start, wait
+from tests.server.images import astronaut, encode
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A valid PNG header for a huge image, with a few bytes of data: an image bomb."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+
+
+@pytest.mark.parametrize(
+    ("data", "extension", "reason"),
+    [
+        (b"", "png", "the file is empty"),
+        (b"hello, this is text", "png", "not an image or video"),
+        (encode(astronaut())[:3000], "png", "truncated or corrupt"),
+        (_png_claiming(60_000, 60_000), "png", "too large"),
+        (encode(astronaut(), "JPEG"), "png", "named .png but holds a JPEG image"),
+        (encode(astronaut()), "mp4", "named .mp4 but holds a PNG image"),
+        (b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64, "png", "named .png but holds a video"),
+    ],
+)
+def test_broken_inputs_end_in_error(
+    api: httpx.Client, data: bytes, extension: str, reason: str
+) -> None:
+    task = detect(api, data, extension)
+    assert task["status"] == "error"
+    assert reason in task["error_message"]
+    assert task["faces"] == []
+
+
+def test_the_worker_survives_broken_inputs(api: httpx.Client) -> None:
+    for data in (b"", b"junk", _png_claiming(100_000, 100_000)):
+        assert detect(api, data)["status"] == "error"
+    assert detect(api, encode(astronaut()))["status"] == "complete"
+
+
+class _Files(BaseHTTPRequestHandler):
+    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
+
+    def do_GET(self) -> None:
+        status, headers, body = self.routes.get(self.path, (404, {}, b"missing"))
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def web() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
+    _Files.routes = {
+        "/astronaut.png": (200, {}, encode(astronaut())),
+        "/moved": (302, {"Location": "/astronaut.png"}, b""),
+        "/photo": (200, {}, encode(astronaut(), "JPEG")),
+        "/big.png": (200, {}, b"x" * 2_000_000),
+        "/gone.png": (404, {}, b"nope"),
+    }
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def open_server() -> Iterator[httpx.Client]:
+    with LocalServer(allow_private_urls=True, max_download_bytes=1_500_000) as running:
+        headers = {"Authorization": f"Bearer {running.token}"}
+        with httpx.Client(base_url=running.url, headers=headers, timeout=30) as client:
+            yield client
+
+
+@pytest.mark.parametrize("path", ["/astronaut.png", "/moved", "/photo"])
+def test_urls_are_downloaded(open_server: httpx.Client, web: str, path: str) -> None:
+    task = wait(open_server, start(open_server, web + path))
+    assert task["status"] == "complete", task
+    assert len(task["faces"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [("/big.png", "larger than the 1,500,000 byte limit"), ("/gone.png", "HTTP 404")],
+)
+def test_failed_downloads_end_in_error(
+    open_server: httpx.Client, web: str, path: str, reason: str
+) -> None:
+    task = wait(open_server, start(open_server, web + path))
+    assert task["status"] == "error"
+    assert reason in task["error_message"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/astronaut.png",  # the test web server, on loopback
+        "http://localhost:9/a.png",
+        "http://10.1.2.3/a.png",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/a.png",
+        "http://0.0.0.0/a.png",
+    ],
+)
+def test_private_addresses_are_refused_by_default(api: httpx.Client, web: str, url: str) -> None:
+    target = web + url if url.startswith("/") else url
+    task = wait(api, start(api, target))
+    assert task["status"] == "error"
+    assert "refusing to download" in task["error_message"]
+
+
+@pytest.mark.parametrize(
+    ("address", "refused"),
+    [
+        ("127.0.0.1", True),
+        ("10.0.0.1", True),
+        ("172.16.5.4", True),
+        ("192.168.1.1", True),
+        ("100.64.0.1", True),
+        ("169.254.169.254", True),
+        ("224.0.0.1", True),
+        ("0.0.0.0", True),
+        ("::1", True),
+        ("fe80::1", True),
+        ("fc00::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("ff02::1", True),
+        ("93.184.216.34", False),
+        ("2606:2800:220:1:248:1893:25c8:1946", False),
+    ],
+)
+def test_refused_addresses(address: str, refused: bool) -> None:
+    assert (refused_reason(address) is not None) == refused

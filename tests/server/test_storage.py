@@ -1,0 +1,137 @@
+"""Signed storage URLs: tampering, expiry, the upload size limit; nothing half-written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+import pytest
+from magic_hour_server import LocalServer
+
+from tests.server.conftest import detect
+from tests.server.images import astronaut, encode
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _upload_url(client: httpx.Client) -> tuple[str, str]:
+    reply = client.post(
+        "/v1/files/upload-urls", json={"items": [{"type": "image", "extension": "png"}]}
+    )
+    item = reply.json()["items"][0]
+    return item["upload_url"], item["file_path"]
+
+
+def _with_query(url: str, **changes: str) -> str:
+    parts = urlsplit(url)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()} | changes
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+def _stored_files(data_dir: Path, file_path: str) -> list[Path]:
+    item_id = file_path.split("/")[1]
+    return [p for p in (data_dir / "files" / item_id).glob("*")] + list(
+        (data_dir / "tmp").glob("*")
+    )
+
+
+def _not_uploaded(client: httpx.Client, file_path: str) -> bool:
+    reply = client.post("/v1/face-detection", json={"assets": {"target_file_path": file_path}})
+    return reply.status_code == 422 and "not been uploaded" in reply.json()["message"]
+
+
+def _tampered(url: str) -> list[str]:
+    signature = parse_qs(urlsplit(url).query)["signature"][0]
+    flipped = ("0" if signature[0] != "0" else "1") + signature[1:]
+    expires = int(parse_qs(urlsplit(url).query)["expires"][0])
+    other_path = url.replace("/input.png", "/other.png")
+    return [
+        _with_query(url, signature=flipped),
+        _with_query(url, expires=str(expires + 3600)),
+        _with_query(url, signature=""),
+        url.split("?")[0],
+        other_path,
+    ]
+
+
+def test_tampered_upload_urls_get_403_and_write_nothing(
+    api: httpx.Client, server: LocalServer
+) -> None:
+    url, file_path = _upload_url(api)
+    for bad in _tampered(url):
+        reply = httpx.put(bad, content=encode(astronaut()))
+        assert reply.status_code == 403, bad
+        assert "signature" in reply.json()["message"].lower()
+    assert _stored_files(server.data_dir, file_path) == []
+    assert _not_uploaded(api, file_path)
+
+
+def test_a_signature_from_another_server_gets_403(api: httpx.Client, server: LocalServer) -> None:
+    with (
+        LocalServer(workers=0) as other,
+        httpx.Client(base_url=other.url, headers={"Authorization": f"Bearer {other.token}"}) as c,
+    ):
+        foreign, _ = _upload_url(c)
+    url, file_path = _upload_url(api)
+    # The other server's valid signature and expiry, on this server's upload path.
+    mine = f"{url.split('?')[0]}?{urlsplit(foreign).query}"
+    assert httpx.put(mine, content=b"data").status_code == 403
+    assert _stored_files(server.data_dir, file_path) == []
+
+
+def test_an_upload_url_does_not_read_and_a_face_url_does_not_write(
+    api: httpx.Client, server: LocalServer
+) -> None:
+    url, _ = _upload_url(api)
+    assert httpx.get(url).status_code == 403
+    face = detect(api, encode(astronaut()))["faces"][0]["url"]
+    assert httpx.put(face, content=b"overwrite").status_code == 403
+    assert httpx.get(face).content.startswith(b"\x89PNG")
+
+
+def test_tampered_face_urls_get_403(api: httpx.Client) -> None:
+    face = detect(api, encode(astronaut()))["faces"][0]["url"]
+    for bad in _tampered(face.replace("0-0.png", "input.png"))[:2]:
+        assert httpx.get(bad.replace("input.png", "0-0.png")).status_code == 403
+
+
+@pytest.fixture(scope="module")
+def strict_server() -> Iterator[LocalServer]:
+    with LocalServer(max_upload_bytes=2000, upload_url_ttl=-1, face_url_ttl=-1) as running:
+        yield running
+
+
+def test_expired_urls_get_403(strict_server: LocalServer) -> None:
+    with httpx.Client(
+        base_url=strict_server.url, headers={"Authorization": f"Bearer {strict_server.token}"}
+    ) as client:
+        url, file_path = _upload_url(client)
+        reply = httpx.put(url, content=b"tiny")
+        assert reply.status_code == 403
+        assert reply.json() == {"message": "Signature expired"}
+        assert _stored_files(strict_server.data_dir, file_path) == []
+
+
+def test_uploads_past_the_limit_get_413_and_keep_nothing(
+    api: httpx.Client, server: LocalServer
+) -> None:
+    with (
+        LocalServer(max_upload_bytes=2000, workers=0) as small,
+        httpx.Client(base_url=small.url, headers={"Authorization": f"Bearer {small.token}"}) as c,
+    ):
+        url, file_path = _upload_url(c)
+        declared = httpx.put(url, content=b"x" * 2001)
+        assert declared.status_code == 413
+        assert "limit" in declared.json()["message"]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted while streaming
+            for _ in range(10):
+                yield b"y" * 1000
+
+        streamed = httpx.put(url, content=chunks())
+        assert streamed.status_code == 413
+        assert _stored_files(small.data_dir, file_path) == []
+        assert _not_uploaded(c, file_path)
+        assert httpx.put(url, content=b"z" * 2000).status_code == 200
