@@ -6,7 +6,23 @@ import argparse
 from collections.abc import Sequence
 from importlib import metadata
 
+from ._cli_detect import EPILOG as DETECT_EPILOG
+from ._cli_detect import add_detect_arguments, run_detect
+
 _SERVER_EXTRA = "pip install 'magic-hour-face-detection[server]'"
+_MAIN_EPILOG = """\
+examples:
+  magic-hour detect photo.jpg clip.mp4 --out faces   # faces, crops and previews
+  magic-hour serve --port 8000                       # the API on this machine
+  magic-hour detect --help                           # every option, with examples
+"""
+_SERVE_EPILOG = """\
+examples:
+  magic-hour serve                                   # prints the token it made
+  magic-hour serve --port 8000 --token secret --data-dir ./server-data
+  MAGIC_HOUR_BASE_URL=http://127.0.0.1:8000 MAGIC_HOUR_API_TOKEN=secret \\
+    magic-hour detect photo.jpg
+"""
 
 
 def _version() -> str:
@@ -18,12 +34,28 @@ def _version() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="magic-hour", description="Magic Hour face detection from the command line."
+        prog="magic-hour",
+        description="Magic Hour face detection from the command line.",
+        epilog=_MAIN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"magic-hour {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    detect = commands.add_parser(
+        "detect",
+        help="detect faces in images and videos; save crops and previews",
+        description="Detect faces in each image or video, download the face crops and "
+        "draw an annotated preview.",
+        epilog=DETECT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_detect_arguments(detect)
     serve = commands.add_parser(
-        "serve", help="run the local reference server", description="Run the local server."
+        "serve",
+        help="run the local reference server",
+        description="Run the local server.",
+        epilog=_SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     try:
         from magic_hour_server._cli import add_serve_arguments
@@ -38,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run `magic-hour`; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "detect":
+        return run_detect(args)
     if args.command == "serve":
         if getattr(args, "missing_extra", False):
             parser.exit(2, f"magic-hour serve needs the server extra:\n    {_SERVER_EXTRA}\n")

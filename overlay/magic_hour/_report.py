@@ -41,6 +41,7 @@ class InputResult:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
         data["status"] = "ok" if self.ok else "failed"
         del data["ok"]
         return data

@@ -1,0 +1,98 @@
+"""What the command line says when an input fails: the reason and what to do, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    MagicHourError,
+    NotFoundError,
+    PaymentRequiredError,
+    RateLimitError,
+    TaskFailedError,
+    TaskTimeoutError,
+)
+from ._uploads import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+
+SUPPORTED = ", ".join(sorted({*IMAGE_EXTENSIONS, *VIDEO_EXTENSIONS}))
+
+
+def kind_of(path: Path) -> str | None:
+    """`image` or `video` from the extension, as the API decides; None when unsupported."""
+    extension = path.suffix.lower().lstrip(".")
+    if extension in VIDEO_EXTENSIONS:
+        return "video"
+    if extension in IMAGE_EXTENSIONS:
+        return "image"
+    return None
+
+
+def check_input(path: Path) -> str | None:
+    """Why `path` cannot be sent, before any request; None when it can."""
+    if not path.exists():
+        return "file not found: check the path"
+    if path.is_dir():
+        return "is a folder: pass the image or video files inside it"
+    if kind_of(path) is None:
+        shown = path.suffix or "(no extension)"
+        return f"unsupported file type {shown}: use an image or video ({SUPPORTED})"
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as err:
+        return f"cannot read the file: {err.strerror or err}"
+    return None
+
+
+def describe(
+    err: BaseException, *, base_url: str, timeout: float, status: str | None = None
+) -> str:
+    """One line that says what went wrong and what to do about it."""
+    if isinstance(err, AuthenticationError):
+        return (
+            "the API refused the key (401 Unauthorized): set MAGIC_HOUR_API_TOKEN to a valid "
+            "API key, or run without it to use the embedded local server"
+        )
+    if isinstance(err, PaymentRequiredError):
+        return "payment required (402): the account has no credits left for this detection"
+    if isinstance(err, RateLimitError):
+        return "rate limited (429) after retries: use a lower --concurrency or try again later"
+    if isinstance(err, NotFoundError):
+        return f"not found (404) at {base_url}: check that --base-url points to the API"
+    if isinstance(err, APIStatusError):
+        if err.status_code >= 500:
+            return f"the server failed ({err.status_code}: {err.message}): try again later"
+        return f"the API refused this input ({err.status_code}): {err.message}"
+    if isinstance(err, TaskFailedError):
+        return f"detection failed on the server: {err.error_message or 'no reason given'}"
+    if isinstance(err, TaskTimeoutError):
+        return (
+            f"detection did not finish within {timeout:g} s (last status: {err.status}): "
+            "raise --timeout"
+        )
+    if isinstance(err, APITimeoutError):
+        return f"{base_url} did not answer in time: check the network, or raise --timeout"
+    if isinstance(err, APIConnectionError):
+        return (
+            f"cannot reach {base_url} ({err}): check the address and the network, or that "
+            "the server is running (magic-hour serve), or use --local"
+        )
+    if isinstance(err, MagicHourError):
+        return str(err)
+    if isinstance(err, TimeoutError):
+        last = f" (last status: {status})" if status else ""
+        return f"not done within {timeout:g} s{last}: raise --timeout"
+    if isinstance(err, FileNotFoundError):
+        return f"file not found: {err.filename or err}"
+    if isinstance(err, PermissionError):
+        return f"permission denied: {err.filename or err}"
+    if isinstance(err, ValueError):
+        return str(err)
+    if isinstance(err, OSError):
+        where = f" ({err.filename})" if err.filename else ""
+        return f"cannot write the results{where}: {err.strerror or err}"
+    return f"unexpected error: {type(err).__name__}: {err}"
