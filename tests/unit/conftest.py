@@ -186,15 +186,21 @@ def api() -> FakeApi:
 
 
 @pytest.fixture(params=["sync", "async"])
-def sdk(request: pytest.FixtureRequest, api: FakeApi) -> Harness:
-    return Harness(request.param, api)
+def kind(request: pytest.FixtureRequest) -> str:
+    """Each test that uses a client runs once with `Client` and once with `AsyncClient`."""
+    return str(request.param)
 
 
 @pytest.fixture
-def make_sdk(request: pytest.FixtureRequest, api: FakeApi) -> Callable[..., Harness]:
-    """A harness with client options; same kind as `sdk` when used together."""
+def sdk(kind: str, api: FakeApi) -> Harness:
+    return Harness(kind, api)
 
-    def make(kind: str = "sync", **client_kwargs: Any) -> Harness:
+
+@pytest.fixture
+def make_sdk(kind: str, api: FakeApi) -> Callable[..., Harness]:
+    """A harness with client options, of the test's kind."""
+
+    def make(**client_kwargs: Any) -> Harness:
         return Harness(kind, api, **client_kwargs)
 
     return make

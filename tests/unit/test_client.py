@@ -191,23 +191,22 @@ async def test_retry_after_in_seconds_and_as_a_date_is_honoured(sdk: Harness, ap
 async def test_max_retries_per_client_and_per_call(
     make_sdk: Callable[..., Harness], api: FakeApi
 ) -> None:
-    for kind in ("sync", "async"):
-        sdk = make_sdk(kind, max_retries=1)
-        api.requests.clear()
-        api.queue("GET", GET_PATH, *[httpx.Response(500)] * 2)
-        with pytest.raises(InternalServerError):
-            await sdk(get)
-        assert len(api.requests) == 2  # the first try and one retry
-        api.requests.clear()
-        api.queue("GET", GET_PATH, *[httpx.Response(429)] * 4)
-        with pytest.raises(RateLimitError):
-            await sdk(lambda v1: v1.face_detection.get(id="abc", max_retries=3))
-        assert len(api.requests) == 4
-        api.requests.clear()
-        api.queue("GET", GET_PATH, httpx.Response(500))
-        with pytest.raises(InternalServerError):
-            await sdk(lambda v1: v1.face_detection.get(id="abc", max_retries=0))
-        assert len(api.requests) == 1
+    sdk = make_sdk(max_retries=1)
+    api.requests.clear()
+    api.queue("GET", GET_PATH, *[httpx.Response(500)] * 2)
+    with pytest.raises(InternalServerError):
+        await sdk(get)
+    assert len(api.requests) == 2  # the first try and one retry
+    api.requests.clear()
+    api.queue("GET", GET_PATH, *[httpx.Response(429)] * 4)
+    with pytest.raises(RateLimitError):
+        await sdk(lambda v1: v1.face_detection.get(id="abc", max_retries=3))
+    assert len(api.requests) == 4
+    api.requests.clear()
+    api.queue("GET", GET_PATH, httpx.Response(500))
+    with pytest.raises(InternalServerError):
+        await sdk(lambda v1: v1.face_detection.get(id="abc", max_retries=0))
+    assert len(api.requests) == 1
 
 
 def test_max_retries_must_not_be_negative() -> None:
@@ -219,14 +218,13 @@ def test_max_retries_must_not_be_negative() -> None:
 async def test_timeouts_per_client_and_per_call(
     make_sdk: Callable[..., Harness], api: FakeApi
 ) -> None:
-    for kind in ("sync", "async"):
-        sdk = make_sdk(kind, timeout=12.0)
-        api.requests.clear()
-        await sdk(get)
-        await sdk(lambda v1: v1.face_detection.get(id="abc", timeout=3.0))
-        await sdk(lambda v1: v1.face_detection.get(id="abc", timeout=None))
-        timeouts = [r.extensions["timeout"] for r in api.requests]
-        assert [t["read"] for t in timeouts] == [12.0, 3.0, None]
+    sdk = make_sdk(timeout=12.0)
+    api.requests.clear()
+    await sdk(get)
+    await sdk(lambda v1: v1.face_detection.get(id="abc", timeout=3.0))
+    await sdk(lambda v1: v1.face_detection.get(id="abc", timeout=None))
+    timeouts = [r.extensions["timeout"] for r in api.requests]
+    assert [t["read"] for t in timeouts] == [12.0, 3.0, None]
 
 
 @pytest.mark.anyio

@@ -160,18 +160,15 @@ async def test_the_directory_is_created_and_defaults_to_the_current_one(
 async def test_a_broken_download_leaves_no_file_and_no_temporary(
     make_sdk: Callable[..., Harness], api: FakeApi, tmp_path: Path
 ) -> None:
-    for kind in ("sync", "async"):
-        sdk = make_sdk(kind, max_retries=0)
-        out = tmp_path / kind
-        broken = httpx.Response(
-            200, headers={"Content-Length": "100"}, stream=BrokenStream(b"x" * 10)
-        )
-        api.images[f"{STORAGE}/api-assets/task-1/0-1.png"] = broken
-        api.polls = 0
-        with pytest.raises(APIConnectionError):
-            await sdk(generate(out))
-        assert not (out / "0-1.png").exists()
-        assert [n for n in os.listdir(out) if n != "0-0.png"] == []
+    sdk = make_sdk(max_retries=0)
+    out = tmp_path / "out"
+    broken = httpx.Response(200, headers={"Content-Length": "100"}, stream=BrokenStream(b"x" * 10))
+    api.images[f"{STORAGE}/api-assets/task-1/0-1.png"] = broken
+    api.polls = 0
+    with pytest.raises(APIConnectionError):
+        await sdk(generate(out))
+    assert not (out / "0-1.png").exists()
+    assert [n for n in os.listdir(out) if n != "0-0.png"] == []
 
 
 @pytest.mark.anyio

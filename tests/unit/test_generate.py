@@ -152,12 +152,11 @@ async def test_polling_starts_fast_and_backs_off(sdk: Harness, api: FakeApi) -> 
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("kind", ["sync", "async"])
 async def test_a_fixed_poll_interval_from_the_environment(
-    kind: str, make_sdk: Callable[..., Harness], api: FakeApi, monkeypatch: pytest.MonkeyPatch
+    make_sdk: Callable[..., Harness], api: FakeApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MAGIC_HOUR_POLL_INTERVAL", "0.3")
-    sdk = make_sdk(kind)
+    sdk = make_sdk()
     api.statuses = ["queued"] * 4 + ["complete"]
     await sdk(generate_url())
     assert sdk.time.sleeps == [0.3] * 4

@@ -26,7 +26,7 @@ from .conftest import IMAGE_SIZE, FakeApi, Harness
 
 
 @pytest.mark.parametrize(
-    ("name", "extension", "kind"),
+    ("name", "extension", "asset_type"),
     [
         ("a.png", "png", AssetType.IMAGE),
         ("a.JPEG", "jpeg", AssetType.IMAGE),
@@ -37,8 +37,10 @@ from .conftest import IMAGE_SIZE, FakeApi, Harness
         ("voice.m4a", "m4a", AssetType.AUDIO),
     ],
 )
-def test_asset_type_comes_from_the_extension(name: str, extension: str, kind: AssetType) -> None:
-    assert asset_type_for(name) == (extension, kind)
+def test_asset_type_comes_from_the_extension(
+    name: str, extension: str, asset_type: AssetType
+) -> None:
+    assert asset_type_for(name) == (extension, asset_type)
 
 
 def test_every_contract_extension_is_accepted() -> None:
