@@ -1,0 +1,257 @@
+"""Opening and decoding videos with PyAV: checks, frame times, sampling in a background thread.
+
+Decoding runs in its own thread, at most `depth` samples ahead of detection, so the two
+overlap (PyAV releases the GIL while FFmpeg decodes). Only sampled frames are converted to
+RGB, at the detector's working size; the decoded frame travels along so that a full-size
+crop can be taken from it later, and is dropped once the sample has been handled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+import av
+import av.container
+import numpy as np
+from numpy.typing import NDArray
+
+from magic_hour_server._media import MediaError
+
+VIDEO_FORMATS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi"})
+"""FFmpeg demuxers of the video types the server accepts (mp4, m4v, mov, webm, mkv, avi)."""
+
+MAX_PIXELS = 7680 * 4320
+"""Frames larger than 8K are refused rather than decoded."""
+
+RGB = NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A sampled frame: its number (0-based, presentation order), time, and pixels.
+
+    `small` is upright (rotation metadata applied) at the working size; `full()` gives the
+    upright full-size picture.
+    """
+
+    number: int
+    time: float
+    small: RGB
+    frame: av.VideoFrame
+    quarter_turns: int
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Width and height of the upright full-size picture."""
+        width, height = self.frame.width, self.frame.height
+        return (height, width) if self.quarter_turns % 2 else (width, height)
+
+    def full(self) -> RGB:
+        return rotate(rgb(self.frame, self.frame.width, self.frame.height), self.quarter_turns)
+
+
+def open_video(path: Path) -> av.container.InputContainer:
+    """Open `path` for decoding, or raise MediaError saying why it is not a usable video."""
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise MediaError("the video file cannot be read") from err
+    if size == 0:
+        raise MediaError("the video file is empty")
+    try:
+        container = av.open(str(path), mode="r", metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError) as err:
+        raise MediaError("the file is not a readable video") from err
+    try:
+        if container.format.name not in VIDEO_FORMATS:
+            kind = container.format.long_name
+            raise MediaError(f"the file is not an mp4, mov or webm video (it looks like {kind})")
+        if not container.streams.video:
+            raise MediaError("the file has no video track (it may be truncated)")
+        stream = container.streams.video[0]
+        if stream.width <= 0 or stream.height <= 0:
+            raise MediaError("the video's frame size is unknown")
+        if stream.width * stream.height > MAX_PIXELS:
+            raise MediaError(f"the video's frames are too large ({stream.width}x{stream.height})")
+        stream.thread_type = "AUTO"
+    except BaseException:
+        container.close()
+        raise
+    return container
+
+
+def duration_of(container: av.container.InputContainer, stream: av.VideoStream) -> float | None:
+    """The video's length in seconds, from the stream, else the container, else frame count."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    if stream.frames and stream.average_rate:
+        return float(stream.frames / stream.average_rate)
+    return None
+
+
+def frames(
+    container: av.container.InputContainer, stream: av.VideoStream
+) -> Iterator[tuple[int, float, av.VideoFrame]]:
+    """Decoded frames with their number (0-based, presentation order) and time in seconds."""
+    time_base = stream.time_base
+    rate = float(stream.average_rate or stream.guessed_rate or 25)
+    origin = stream.start_time
+    previous = 0.0
+    for number, frame in enumerate(container.decode(stream)):
+        if frame.pts is None or time_base is None:
+            # No timestamps: count frames at the nominal rate.
+            time = number / rate
+        else:
+            if origin is None:
+                origin = frame.pts
+            time = float((frame.pts - origin) * time_base)
+        # Damaged timestamps must not make time run backwards (progress and tracking need it).
+        previous = time = max(time, previous, 0.0)
+        yield number, time, frame
+
+
+_END = object()
+
+
+class SampledFrames:
+    """Up to `sample_fps` frames per second of the video, decoded in a background thread.
+
+    Use as a context manager, and iterate once. After the iteration, `decoded` is the number
+    of frames decoded and `last_time` the time of the last one. Decoding errors (FFmpegError)
+    are raised by the iteration, after the samples decoded before them.
+    """
+
+    def __init__(
+        self,
+        container: av.container.InputContainer,
+        stream: av.VideoStream,
+        sample_fps: float,
+        max_side: int,
+        depth: int = 2,
+    ) -> None:
+        self.decoded = 0
+        self.last_time = 0.0
+        self._container, self._stream = container, stream
+        self._sample_fps, self._max_side = sample_fps, max_side
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._decode, name="video-decode", daemon=True)
+
+    def __enter__(self) -> SampledFrames:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        # Unblock a decoder waiting for room, then wait for it: the container closes next.
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
+        self._thread.join()
+
+    def __iter__(self) -> Iterator[Sample]:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield cast(Sample, item)
+
+    def _decode(self) -> None:
+        next_sample = 0.0
+        try:
+            for number, time, frame in frames(self._container, self._stream):
+                if self._stop.is_set():
+                    return
+                self.decoded, self.last_time = number + 1, time
+                # A small tolerance keeps a frame that falls a rounding error early.
+                if time + 1e-6 < next_sample:
+                    continue
+                next_sample = (math.floor(time * self._sample_fps + 1e-6) + 1) / self._sample_fps
+                turns = round(frame.rotation / 90) % 4
+                width, height = working_size(frame.width, frame.height, self._max_side)
+                small = rotate(rgb(frame, width, height), turns)
+                self._put(Sample(number, time, small, frame, turns))
+            self._put(_END)
+        except BaseException as err:  # handed to the consumer, which raises it
+            self._put(err)
+
+    def _put(self, item: object) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return
+            except queue.Full:
+                continue
+
+
+def working_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """The detector's input size: at most `max_side`, sides rounded to multiples of 32.
+
+    The network pads its input to multiples of 32; stretching the picture by a few percent
+    instead costs nothing in accuracy and saves the padding's work. Boxes are scaled back
+    per axis.
+    """
+    scale = min(1.0, max_side / max(width, height))
+    return max(32, round(width * scale / 32) * 32), max(32, round(height * scale / 32) * 32)
+
+
+def rgb(frame: av.VideoFrame, width: int, height: int) -> RGB:
+    """The frame as RGB pixels, scaled to width x height (by swscale, in C)."""
+    pixels = frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
+    return cast(RGB, pixels)
+
+
+def rotate(image: RGB, quarter_turns: int) -> RGB:
+    """Turn a decoded frame counterclockwise to how it is meant to be shown."""
+    return np.ascontiguousarray(np.rot90(image, quarter_turns)) if quarter_turns else image
+
+
+def matroska_shortfall(path: str | os.PathLike[str]) -> int:
+    """How many bytes a Matroska/WebM file lacks against the size its header declares.
+
+    The demuxer stops quietly at the end of a cut-off WebM file, and WebM streams carry no
+    frame count, but the Segment element states its size up front. Returns 0 for other
+    files, and for segments of unknown size (live recordings).
+    """
+    try:
+        with open(path, "rb") as file:
+            head = file.read(64)
+            file.seek(0, os.SEEK_END)
+            size = file.tell()
+    except OSError:
+        return 0
+    position = 0
+    for element in (0x1A45DFA3, 0x18538067):  # EBML header, then Segment
+        if int.from_bytes(head[position : position + 4]) != element:
+            return 0
+        length, value, unknown = _vint(head, position + 4)
+        if length == 0:
+            return 0
+        position += 4 + length
+        if element == 0x18538067:
+            return 0 if unknown else max(0, position + value - size)
+        position += value
+    return 0
+
+
+def _vint(data: bytes, at: int) -> tuple[int, int, bool]:
+    """An EBML variable-length integer at `at`: (its length, its value, all-ones = unknown)."""
+    if at >= len(data) or data[at] == 0:
+        return 0, 0, False
+    length = 9 - data[at].bit_length()
+    if at + length > len(data):
+        return 0, 0, False
+    value = int.from_bytes(data[at : at + length]) & ((1 << (7 * length)) - 1)
+    return length, value, value == (1 << (7 * length)) - 1
