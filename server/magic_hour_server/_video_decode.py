@@ -69,6 +69,9 @@ def open_video(path: Path) -> av.container.InputContainer:
     try:
         container = av.open(str(path), mode="r", metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError) as err:
+        if _starts_like_video(path):
+            # An MP4 whose index ('moov') was written last and then cut off, typically.
+            raise MediaError("the video is truncated or damaged: its index cannot be read") from err
         raise MediaError("the file is not a readable video") from err
     try:
         if container.format.name not in VIDEO_FORMATS:
@@ -86,6 +89,15 @@ def open_video(path: Path) -> av.container.InputContainer:
         container.close()
         raise
     return container
+
+
+def _starts_like_video(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            head = file.read(12)
+    except OSError:
+        return False
+    return head[4:8] == b"ftyp" or head.startswith(b"\x1a\x45\xdf\xa3")
 
 
 def duration_of(container: av.container.InputContainer, stream: av.VideoStream) -> float | None:

@@ -54,7 +54,7 @@ def test_a_truncated_video_is_an_error(
 
     sink, error = run(path, detector)
 
-    assert "truncated" in str(error) or "not a readable video" in str(error)
+    assert "truncated" in str(error)
     # Whatever was published before the damage is well formed.
     assert sink.progress == sorted(sink.progress)
     assert all(face.crop.width > 0 for face in sink.faces)
