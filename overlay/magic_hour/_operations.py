@@ -211,10 +211,12 @@ def upload(
     urls = yield from create_upload_urls(context, items=[item], **options)
     target = urls.items[0]
     stream = UploadStream(source, on_progress)
+    url = httpx.URL(target.upload_url)
     request = httpx.Request(
         "PUT",
-        target.upload_url,
-        headers={**stream.headers, "User-Agent": USER_AGENT},
+        url,
+        # httpx fills in Host only for bodies it encodes itself, not for a given stream.
+        headers={**stream.headers, "Host": url.netloc.decode("ascii"), "User-Agent": USER_AGENT},
         stream=stream,
         extensions={"timeout": context.timeout_for(options).as_dict()},
     )

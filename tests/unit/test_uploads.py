@@ -115,6 +115,8 @@ async def test_upload_file_puts_a_local_file_and_returns_its_file_path(
         "items": [{"type": "image", "extension": "png"}]
     }
     assert put.method == "PUT" and put.url.host == "storage.test"
+    # A real HTTP/1.1 peer refuses a request without Host (MockTransport would not).
+    assert put.headers["host"] == put.url.netloc.decode()
     assert "authorization" not in put.headers  # the token never goes to storage
     assert put.headers["content-length"] == str(IMAGE_SIZE)
     assert api.uploaded == [IMAGE_SIZE]
