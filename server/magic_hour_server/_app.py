@@ -5,17 +5,22 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import warnings
 from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from typing import Any
 
 import anyio
-from connexion import AsyncApp
-from connexion.datastructures import MediaTypeDict
-from connexion.exceptions import BadRequestProblem, ProblemException
-from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from connexion.options import SwaggerUIOptions
-from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator
+
+with warnings.catch_warnings():
+    # connexion imports starlette's test client and jsonschema's RefResolver, which warn.
+    warnings.simplefilter("ignore")
+    from connexion import AsyncApp
+    from connexion.datastructures import MediaTypeDict
+    from connexion.exceptions import BadRequestProblem, ProblemException
+    from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+    from connexion.options import SwaggerUIOptions
+    from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator
 from jsonschema import Draft4Validator
 from starlette.exceptions import HTTPException
 from starlette.requests import Request

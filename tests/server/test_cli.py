@@ -1,0 +1,62 @@
+"""`magic-hour serve` and `magic-hour --version` as a user runs them."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.timeout(90)
+COMMAND = [sys.executable, "-c", "import sys; from magic_hour._cli import main; sys.exit(main())"]
+
+
+def test_version() -> None:
+    run = subprocess.run([*COMMAND, "--version"], capture_output=True, text=True, check=True)
+    assert re.fullmatch(r"magic-hour \S+\n", run.stdout)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_prints_a_generated_token_that_works(tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [*COMMAND, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        token = None
+        deadline = time.monotonic() + 60
+        while token is None and time.monotonic() < deadline:
+            line = process.stderr.readline()
+            assert line, "the server exited"
+            if match := re.search(r"API key \(generated for this run\): (\S+)", line):
+                token = match[1]
+        assert token is not None
+        url = f"http://127.0.0.1:{port}"
+        while True:
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{url}/v1/face-detection/x", headers=headers).status_code == 404
+        assert httpx.get(f"{url}/v1/face-detection/x").status_code == 401
+        assert (tmp_path / "data" / "tasks.sqlite3").is_file()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert process.returncode in (0, -15)
