@@ -75,6 +75,7 @@ def test_the_seed_example_runs_as_written(
     getenv = os.getenv
 
     client = Client(token=getenv("API_TOKEN"))
+    res: Any  # the seed reuses one name for three result types
     res = client.v1.face_detection.generate(
         assets={"target_file_path": str(scene_file)},
         confidence_score=0.5,
