@@ -141,7 +141,7 @@ def resolve_target(args: argparse.Namespace, environ: dict[str, str]) -> Target:
         return Target("remote", base_url.rstrip("/"), token)
     if token is not None:
         return Target("remote", HOSTED_URL, token)
-    return Target("local", reason=f"no --base-url, {BASE_URL_ENV} or {TOKEN_ENV}")
+    return Target("local", reason="no API set; see magic-hour detect --help")
 
 
 @contextlib.contextmanager
@@ -182,7 +182,7 @@ def _connect(target: Target, board: ProgressBoard) -> Iterator[tuple[str, str]]:
         except Exception as err:
             raise UsageError(f"could not start the embedded local server: {err}") from err
         board.message(
-            f"magic-hour: running on the embedded local server at {server.url} ({target.reason})"
+            f"magic-hour: using the embedded local server at {server.url} ({target.reason})"
         )
         yield server.url, server.token
 
@@ -211,7 +211,9 @@ def _print_results(
     if args.json:
         print(render_json(results, server=target.mode, base_url=url))
         return
-    print(render_table(results, width=shutil.get_terminal_size((100, 24)).columns))
+    # Piped output is for reading in full; only a terminal's width cuts the columns.
+    width = shutil.get_terminal_size((100, 24)).columns if sys.stdout.isatty() else 10_000
+    print(render_table(results, width=width))
     print(summary_line(results) + (f" -> {args.out}" if any(r.ok for r in results) else ""))
 
 

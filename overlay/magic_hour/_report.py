@@ -60,7 +60,8 @@ def render_json(results: Sequence[InputResult], *, server: str, base_url: str) -
 
 
 def _cell(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+    """Cut from the left: the end of a path (the file's name) is what tells files apart."""
+    return text if len(text) <= width else "…" + text[len(text) - max(1, width - 1) :]
 
 
 def render_table(results: Sequence[InputResult], *, width: int = 100) -> str:

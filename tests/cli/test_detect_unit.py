@@ -45,7 +45,7 @@ def test_other_confidences_are_refused(text: str) -> None:
 
 def test_no_settings_means_the_embedded_server() -> None:
     target = resolve_target(_args(), {})
-    assert target.mode == "local" and "MAGIC_HOUR_API_TOKEN" in target.reason
+    assert target.mode == "local" and "no API set" in target.reason
 
 
 def test_a_token_alone_means_the_hosted_api() -> None:
