@@ -41,5 +41,8 @@ format: install  ## apply ruff's fixes and formatting to handwritten code
 test: install lint check-generated  ## the whole suite: lint, check-generated, pytest
 	$(BIN)/pytest
 
+bench: install  ## SDK overhead, latency, upload memory, throughput, detection speed, accuracy
+	scripts/bench
+
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

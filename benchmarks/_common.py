@@ -70,6 +70,7 @@ class Settings:
     concurrency: int = 16
     detection_runs: int = 40
     video_seconds: float = 10.0
+    video_runs: int = 3
     quick: bool = False
 
     @classmethod
@@ -82,6 +83,7 @@ class Settings:
             concurrency=16,
             detection_runs=8,
             video_seconds=2.0,
+            video_runs=1,
             quick=True,
         )
 

@@ -1,0 +1,105 @@
+"""`python -m benchmarks [--quick] [--only PART]...`: run the benchmarks, print, save JSON."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import _accuracy, _detection, _latency, _memory, _overhead, _report, _throughput
+from ._common import MIB, Figure, Settings
+from ._server import BenchServer
+
+# Parts that need the local server, in the order they run.
+SERVER_PARTS: dict[str, Callable[[BenchServer, Settings, Path], list[Figure]]] = {
+    "overhead": _overhead.run,
+    "latency": _latency.run,
+    "memory": _memory.run,
+    "throughput": _throughput.run,
+}
+PARTS = [*SERVER_PARTS, "detection", "accuracy"]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="a short smoke run: fewer runs, smaller files"
+    )
+    parser.add_argument(
+        "--only", action="append", choices=PARTS, metavar="PART",
+        help=f"run only this part (repeatable): {', '.join(PARTS)}",
+    )  # fmt: skip
+    parser.add_argument(
+        "--output", type=Path, default=Path("bench-results.json"), help="where to write JSON"
+    )
+    parser.add_argument(
+        "--face-eval", type=Path, default=_accuracy.DEFAULT_DATA,
+        help="the labelled face set (default: ../shared/data/face-eval)",
+    )  # fmt: skip
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    settings = Settings.quick_run() if args.quick else Settings()
+    parts = args.only or PARTS
+    started, machine = datetime.now(UTC), _report.machine()
+    figures: list[Figure] = []
+    skipped: list[str] = []
+    errors: list[str] = []
+
+    def attempt(part: str, action: Callable[[], list[Figure]]) -> None:
+        print(f"-- {part} ...", file=sys.stderr, flush=True)
+        start = time.perf_counter()
+        try:
+            found = action()
+        except Exception as exc:
+            traceback.print_exc()
+            errors.append(f"{part}: {type(exc).__name__}: {exc}")
+            return
+        if not found:
+            skipped.append(part)
+        figures.extend(found)
+        print(f"   {part} took {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="magic-hour-bench-work-") as tmp:
+        workdir = Path(tmp)
+        server_parts = [part for part in SERVER_PARTS if part in parts]
+        if server_parts:
+            # The upload limit must let the big upload through.
+            with BenchServer(max_upload_bytes=settings.upload_bytes + 16 * MIB) as server:
+                for part in server_parts:
+                    run = SERVER_PARTS[part]
+                    attempt(part, lambda: run(server, settings, workdir))  # noqa: B023 -- called at once
+        if "detection" in parts:
+            attempt("detection", lambda: _detection.run(settings, workdir))
+        if "accuracy" in parts:
+            attempt("accuracy", lambda: _accuracy.run(args.face_eval))
+
+    print()
+    print(_report.table(figures))
+    for problem in errors:
+        print(f"ERROR {problem}")
+    command = shlex.join(["scripts/bench", *(argv if argv is not None else sys.argv[1:])])
+    _report.write_json(
+        args.output,
+        figures,
+        command=command,
+        quick=args.quick,
+        skipped=skipped,
+        errors=errors,
+        started=started,
+        machine_before=machine,
+    )
+    print(f"\nwrote {args.output}  ({command}; load average at start {machine['load_average']})")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""4. Throughput: images through `AsyncClient.generate()` against the server's own pipeline.
+
+The yardstick is what the server's workers do for an image, minus HTTP and the task
+database: `process_image` (read, detect, crop) with each face written as PNG through the
+server's own file store, on as many threads as the server has workers, sharing one
+detector. It runs before and after the SDK batch and the two are averaged, so that a
+machine getting busier or quieter during the run does not favour either side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from ._common import Figure, Settings, Target, photo_variant, save_jpeg
+from ._server import BenchServer
+
+SECTION = "4. Throughput"
+TARGET = Target(">=", 0.9)
+
+
+def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
+    from magic_hour_server._config import default_workers
+
+    folder = workdir / "throughput"
+    folder.mkdir(parents=True, exist_ok=True)
+    images = [
+        save_jpeg(photo_variant(seed), folder / f"{seed:03d}.jpg")
+        for seed in range(settings.throughput_images)
+    ]
+    workers = default_workers()  # what LocalServer runs by default
+    _direct(images[: min(8, len(images))], workers, workdir / "warmup")
+    before = _direct(images, workers, workdir / "direct-1")
+    sdk_seconds, faces = asyncio.run(_through_sdk(server, images, settings.concurrency, workdir))
+    after = _direct(images, workers, workdir / "direct-2")
+    count = len(images)
+    direct_rate = count / ((before + after) / 2)
+    sdk_rate = count / sdk_seconds
+    figure = Figure(SECTION, "AsyncClient images/s / server pipeline images/s", 0.0, "x", TARGET)
+    figure.value = sdk_rate / direct_rate
+    figure.context = (
+        f"{count} 640x480 JPEGs, concurrency {settings.concurrency}, {workers} server workers:"
+        f" SDK {sdk_rate:.1f} img/s ({faces} faces downloaded) vs pipeline"
+        f" {direct_rate:.1f} img/s (runs of {before:.1f} s and {after:.1f} s)"
+    )
+    figure.details = {
+        "images": count,
+        "sdk_seconds": sdk_seconds,
+        "direct_seconds": [before, after],
+        "faces": faces,
+        "workers": workers,
+    }
+    return [figure]
+
+
+def _direct(images: list[Path], workers: int, out: Path) -> float:
+    """Seconds the server's pipeline takes for `images` on `workers` threads, no HTTP."""
+    from magic_hour_server._detector import default_detector
+    from magic_hour_server._processing import process_image
+    from magic_hour_server._storage import Files
+    from magic_hour_server._tasks import new_id
+
+    files = Files(out)
+    detector = default_detector()
+
+    class Sink:
+        def __init__(self) -> None:
+            self.task_id = new_id()
+
+        def add_face(self, *, frame: int, index: int, crop: Any, **_: Any) -> None:
+            files.save_png(self.task_id, f"{frame}-{index}.png", crop)
+
+        def set_progress(self, fraction: float) -> None:
+            pass
+
+    def one(path: Path) -> None:
+        process_image(path, detector, 0.5, Sink())
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, images))
+    return time.perf_counter() - start
+
+
+async def _through_sdk(
+    server: BenchServer, images: list[Path], concurrency: int, workdir: Path
+) -> tuple[float, int]:
+    """Seconds for all `images` through `generate()`, `concurrency` at a time; faces saved."""
+    from magic_hour import AsyncClient
+
+    limit = asyncio.Semaphore(concurrency)
+    async with AsyncClient(token=server.token, base_url=server.url) as client:
+
+        async def one(number: int, path: Path) -> int:
+            async with limit:
+                result = await client.v1.face_detection.generate(
+                    assets={"target_file_path": str(path)},
+                    download_directory=workdir / "sdk" / str(number),
+                )
+                return len(result.downloaded_paths)
+
+        start = time.perf_counter()
+        found = await asyncio.gather(*(one(n, path) for n, path in enumerate(images)))
+        return time.perf_counter() - start, sum(found)
