@@ -38,6 +38,14 @@ format: install  ## apply ruff's fixes and formatting to handwritten code
 	$(BIN)/ruff check --fix $(HANDWRITTEN)
 	$(BIN)/ruff format $(HANDWRITTEN)
 
+DEMO_OUT := outputs
+DEMO_SAMPLES := $(DEMO_OUT)/samples/astronaut.png $(DEMO_OUT)/samples/group.jpg $(DEMO_OUT)/samples/two-people.mp4
+
+demo: install  ## detect faces in sample photos and a video, on this machine; results in outputs/
+	$(BIN)/python scripts/demo_samples.py $(DEMO_OUT)/samples
+	$(BIN)/magic-hour detect --local --out $(DEMO_OUT) $(DEMO_SAMPLES)
+	@echo "Look at $(DEMO_OUT)/group/preview.png and $(DEMO_OUT)/two-people/preview.png"
+
 test: install lint check-generated  ## the whole suite: lint, check-generated, pytest
 	$(BIN)/pytest
 
