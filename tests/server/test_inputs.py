@@ -7,12 +7,13 @@ import threading
 import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import ClassVar
 
 import httpx
 import pytest
 from magic_hour_server import LocalServer
-from magic_hour_server._fetch import refused_reason
+from magic_hour_server._fetch import DownloadError, _GuardedBackend, download, refused_reason
 
 from tests.server.conftest import detect, start, wait
 from tests.server.images import astronaut, encode
@@ -158,3 +159,17 @@ def test_private_addresses_are_refused_by_default(api: httpx.Client, web: str, u
 )
 def test_refused_addresses(address: str, refused: bool) -> None:
     assert (refused_reason(address) is not None) == refused
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "::1", "10.0.0.8"])
+def test_every_connection_is_checked_including_redirect_hops(host: str) -> None:
+    # Redirects are followed through the same guarded connection factory, so a public URL
+    # that redirects to one of these hosts is refused at this point as well.
+    with pytest.raises(DownloadError, match="refusing to download"):
+        _GuardedBackend().connect_tcp(host, 80, timeout=1)
+
+
+def test_only_http_urls_are_downloaded(tmp_path: Path) -> None:
+    with pytest.raises(DownloadError, match="only http and https"):
+        download("file:///etc/passwd", tmp_path / "x", max_bytes=10, timeout=1)
+    assert not (tmp_path / "x").exists()
