@@ -1,0 +1,64 @@
+"""Run the server like `magic-hour serve`, with limits the CLI does not expose.
+
+    python -m tests.faults._serve --port P --data-dir D --token T [--max-upload-bytes N]
+        [--pretend-public 127.0.0.77]
+
+`--pretend-public ADDRESS` lets the SSRF guard treat one loopback address as a public
+one, so that a test can stand up an "allowed public host" on this machine (for
+instance one that redirects to 127.0.0.1). Every other address is judged as usual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--token", action="append", dest="tokens", required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--max-upload-bytes", type=int, default=None)
+    parser.add_argument("--max-json-bytes", type=int, default=None)
+    parser.add_argument("--max-download-bytes", type=int, default=None)
+    parser.add_argument("--download-timeout", type=float, default=None)
+    parser.add_argument("--pretend-public", default=None)
+    args = parser.parse_args()
+
+    import uvicorn
+    from magic_hour_server import _fetch
+    from magic_hour_server._app import create_app
+    from magic_hour_server._config import Settings
+
+    if args.pretend_public:
+        judge = _fetch.refused_reason
+
+        def refused_reason(address: str) -> str | None:
+            return None if address == args.pretend_public else judge(address)
+
+        _fetch.refused_reason = refused_reason
+    limits = {
+        name: getattr(args, name)
+        for name in ("max_upload_bytes", "max_json_bytes", "max_download_bytes", "download_timeout")
+        if getattr(args, name) is not None
+    }
+    settings = Settings(
+        data_dir=args.data_dir,
+        tokens=args.tokens,
+        public_url=f"http://127.0.0.1:{args.port}",
+        workers=args.workers,
+        **limits,
+    )
+    # As `magic-hour serve` does: the access log and every warning go to stderr.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app, _state = create_app(settings)
+    uvicorn.run(
+        app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, lifespan="on"
+    )
+
+
+if __name__ == "__main__":
+    main()
