@@ -249,7 +249,11 @@ def run_detect(
         return 2
     except KeyboardInterrupt:
         board.close()
-        print("magic-hour detect: interrupted; no partial results were kept", file=err)
+        print(
+            f"magic-hour detect: interrupted; finished inputs are in {args.out}, "
+            "unfinished ones left nothing behind",
+            file=err,
+        )
         return 130
     board.close()
     _print_results(results, args, target, base_url)

@@ -23,9 +23,11 @@ from magic_hour import (
 from magic_hour._cli import build_parser
 from magic_hour._cli_detect import HOSTED_URL, UsageError, confidence, resolve_target
 from magic_hour._cli_messages import check_input, describe, kind_of
-from magic_hour._detect_job import _Tracker
+from magic_hour._detect_job import _draw_preview, _Tracker
 from magic_hour._progress import ProgressBoard
+from magic_hour._report import FaceRecord
 from magic_hour_client.models import FaceDetection
+from PIL import Image
 
 
 def _args(*argv: str) -> argparse.Namespace:
@@ -140,3 +142,25 @@ def test_tracker_turns_sdk_events_into_bar_updates() -> None:
     tracker(TaskProgress("t1", "complete", 1.0, 2))
     tracker(DownloadFinished("http://x/0-0.png", "/tmp/0-0.png"))
     assert "download" in row() and "1/2 faces" in row() and "50%" in row()
+
+
+def test_faces_without_boxes_give_crops_and_a_note_not_a_preview(tmp_path: Path) -> None:
+    source = tmp_path / "in.png"
+    Image.new("RGB", (50, 50), "grey").save(source)
+    faces = [FaceRecord(file=str(tmp_path / "0-0.png"), url="u", path="p")]  # as hosted
+    preview, note = _draw_preview("image", source, faces, tmp_path)
+    assert preview is None and note is not None and "no face boxes" in note
+    assert not (tmp_path / "preview.png").exists()
+
+
+def test_video_faces_become_a_captioned_contact_sheet(tmp_path: Path) -> None:
+    for name in ("12-0.png", "40-1.png"):
+        Image.new("RGB", (30, 40), "red").save(tmp_path / name)
+    faces = [
+        FaceRecord(file=f"out/clip/{n}", url="u", path="p", frame=f, frame_time=t)
+        for n, f, t in (("12-0.png", 12, 0.5), ("40-1.png", 40, 1.66))
+    ]
+    preview, note = _draw_preview("video", tmp_path / "clip.mp4", faces, tmp_path)
+    assert (preview, note) == ("preview.png", None)
+    with Image.open(tmp_path / "preview.png") as sheet:
+        assert sheet.width > 2 * 160

@@ -7,12 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from magic_hour._preview import (
+    INSTALL_HINT,
     FaceBox,
     PreviewUnavailable,
     SheetTile,
     annotate_image,
     contact_sheet,
     format_frame_time,
+    pillow_available,
 )
 from PIL import Image
 
@@ -89,3 +91,19 @@ def test_empty_contact_sheet_says_no_faces(tmp_path: Path) -> None:
 def test_frame_time_captions() -> None:
     assert format_frame_time(0) == "0:00.0"
     assert format_frame_time(83.25) == "1:23.2"
+
+
+def test_without_pillow_previews_say_how_to_get_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    source = _grey(tmp_path / "in.png", (40, 40))
+    monkeypatch.setitem(sys.modules, "PIL", None)  # makes `import PIL` fail
+    assert not pillow_available()
+    with pytest.raises(PreviewUnavailable) as raised:
+        annotate_image(source, [], tmp_path / "p.png")
+    assert str(raised.value) == INSTALL_HINT
+    assert "magic-hour-face-detection[server]" in INSTALL_HINT
+    with pytest.raises(PreviewUnavailable):
+        contact_sheet([], tmp_path / "sheet.png")
