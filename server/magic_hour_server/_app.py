@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
+import sqlite3
 import warnings
 from collections.abc import AsyncIterator, Callable
 from importlib import resources
@@ -97,6 +99,15 @@ def _message(status: int, detail: Any, title: Any) -> str:
     return _MESSAGES.get(text, text)
 
 
+def _out_of_space(exc: Exception) -> bool:
+    """True when `exc` says the data directory's disk (or quota) is full."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    if isinstance(exc, sqlite3.OperationalError):
+        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return False
+
+
 def _problem_response(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     if isinstance(exc, ProblemException):
         status, detail, title = exc.status, exc.detail, exc.title
@@ -105,6 +116,11 @@ def _problem_response(_request: ConnexionRequest, exc: Exception) -> ConnexionRe
         status, detail, title, headers = exc.status_code, exc.detail, None, exc.headers
     elif isinstance(exc, BodyTooLarge | BodyTimeout):
         status, detail, title, headers = 400, str(exc), None, None
+    elif _out_of_space(exc):
+        # Not the caller's mistake and not a crash: say so, and keep serving reads.
+        log.error("out of storage space: %s", exc)
+        status, title, headers = 507, None, None
+        detail = "Insufficient storage: the server has no space left to keep this"
     else:
         log.error("unhandled error", exc_info=exc)
         status, detail, title, headers = 500, "Internal Server Error", None, None
