@@ -42,7 +42,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--face-eval", type=Path, default=_accuracy.DEFAULT_DATA,
         help="the labelled face set (default: ../shared/data/face-eval)",
     )  # fmt: skip
+    parser.add_argument(
+        "--profile", type=Path, metavar="DIR",
+        help="profile this process during each part (pyinstrument); text reports in DIR",
+    )  # fmt: skip
     return parser.parse_args(argv)
+
+
+def profiled(part: str, action: Callable[[], list[Figure]], folder: Path) -> list[Figure]:
+    """`action()` under pyinstrument; the report goes to `folder/<part>.txt`."""
+    from pyinstrument import Profiler
+
+    folder.mkdir(parents=True, exist_ok=True)
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    try:
+        return action()
+    finally:
+        profiler.stop()
+        report = profiler.output_text(unicode=True, show_all=False)
+        (folder / f"{part}.txt").write_text(report, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"-- {part} ...", file=sys.stderr, flush=True)
         start = time.perf_counter()
         try:
-            found = action()
+            found = profiled(part, action, args.profile) if args.profile else action()
         except Exception as exc:
             traceback.print_exc()
             errors.append(f"{part}: {type(exc).__name__}: {exc}")
@@ -80,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         if "detection" in parts:
             attempt("detection", lambda: _detection.run(settings, workdir))
         if "accuracy" in parts:
-            attempt("accuracy", lambda: _accuracy.run(args.face_eval))
+            attempt(
+                "accuracy", lambda: _accuracy.run(args.face_eval, limit=settings.accuracy_images)
+            )
 
     print()
     print(_report.table(figures))

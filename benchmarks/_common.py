@@ -71,6 +71,7 @@ class Settings:
     detection_runs: int = 40
     video_seconds: float = 10.0
     video_runs: int = 3
+    accuracy_images: int | None = None  # None: the whole labelled set
     quick: bool = False
 
     @classmethod
@@ -84,6 +85,7 @@ class Settings:
             detection_runs=8,
             video_seconds=2.0,
             video_runs=1,
+            accuracy_images=40,
             quick=True,
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import sqlite3
 import tempfile
 import time
@@ -98,6 +99,12 @@ class BenchServer:
                 self._process.join(5)
         self._conn.close()
         self._tmp.cleanup()
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the server process has used so far."""
+        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> Any:
         if self._db is None:

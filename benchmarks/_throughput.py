@@ -33,8 +33,15 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
     ]
     workers = default_workers()  # what LocalServer runs by default
     _direct(images[: min(8, len(images))], workers, workdir / "warmup")
+    cpu_start = time.process_time()
     before = _direct(images, workers, workdir / "direct-1")
-    sdk_seconds, faces = asyncio.run(_through_sdk(server, images, settings.concurrency, workdir))
+    direct_cpu = time.process_time() - cpu_start
+    cpu_start, server_cpu_start = time.process_time(), server.cpu_seconds()
+    sdk_seconds, faces, polls = asyncio.run(
+        _through_sdk(server, images, settings.concurrency, workdir)
+    )
+    client_cpu = time.process_time() - cpu_start
+    server_cpu = server.cpu_seconds() - server_cpu_start
     after = _direct(images, workers, workdir / "direct-2")
     count = len(images)
     direct_rate = count / ((before + after) / 2)
@@ -43,15 +50,20 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
     figure.value = sdk_rate / direct_rate
     figure.context = (
         f"{count} 640x480 JPEGs, concurrency {settings.concurrency}, {workers} server workers:"
-        f" SDK {sdk_rate:.1f} img/s ({faces} faces downloaded) vs pipeline"
-        f" {direct_rate:.1f} img/s (runs of {before:.1f} s and {after:.1f} s)"
+        f" SDK {sdk_rate:.1f} img/s ({faces} faces downloaded, {polls / count:.1f} polls per"
+        f" image) vs pipeline"
+        f" {direct_rate:.1f} img/s (runs of {before:.1f} s and {after:.1f} s);"
+        f" CPU per image: pipeline {direct_cpu / count * 1000:.0f} ms, over HTTP server"
+        f" {server_cpu / count * 1000:.0f} ms + client {client_cpu / count * 1000:.0f} ms"
     )
     figure.details = {
         "images": count,
         "sdk_seconds": sdk_seconds,
         "direct_seconds": [before, after],
         "faces": faces,
+        "polls": polls,
         "workers": workers,
+        "cpu_seconds": {"pipeline": direct_cpu, "server": server_cpu, "client": client_cpu},
     }
     return [figure]
 
@@ -87,9 +99,16 @@ def _direct(images: list[Path], workers: int, out: Path) -> float:
 
 async def _through_sdk(
     server: BenchServer, images: list[Path], concurrency: int, workdir: Path
-) -> tuple[float, int]:
-    """Seconds for all `images` through `generate()`, `concurrency` at a time; faces saved."""
-    from magic_hour import AsyncClient
+) -> tuple[float, int, int]:
+    """Seconds for all `images` through `generate()`, `concurrency` at a time; faces saved;
+    GET polls made."""
+    from magic_hour import AsyncClient, TaskProgress
+
+    polls = 0
+
+    def count(event: object) -> None:
+        nonlocal polls
+        polls += isinstance(event, TaskProgress)
 
     limit = asyncio.Semaphore(concurrency)
     async with AsyncClient(token=server.token, base_url=server.url) as client:
@@ -99,9 +118,10 @@ async def _through_sdk(
                 result = await client.v1.face_detection.generate(
                     assets={"target_file_path": str(path)},
                     download_directory=workdir / "sdk" / str(number),
+                    on_progress=count,
                 )
                 return len(result.downloaded_paths)
 
         start = time.perf_counter()
         found = await asyncio.gather(*(one(n, path) for n, path in enumerate(images)))
-        return time.perf_counter() - start, sum(found)
+        return time.perf_counter() - start, sum(found), polls
