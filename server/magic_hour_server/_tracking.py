@@ -20,8 +20,42 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+from numpy.typing import NDArray
+
 Box = tuple[float, float, float, float]
 """x1, y1, x2, y2 in pixels."""
+
+Look = NDArray[np.float64]
+"""A face's colour signature (see `look_of`): a unit vector."""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One detection in a sample: its box, the detector's score (0..1), and optionally its look."""
+
+    box: Box
+    score: float = 1.0
+    look: Look | None = None
+
+
+def look_of(image: NDArray[np.uint8], box: Box, bins: int = 4) -> Look:
+    """The colour signature of the face at `box` in `image` (H x W x 3 RGB).
+
+    The square root of the normalised RGB histogram (`bins` per channel) of the box's central
+    part (hair and background stay out): two signatures' dot product is their Bhattacharyya
+    coefficient, 1 for the same colours and 0 for disjoint ones.
+    """
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    top, bottom = max(0, int(y1 + 0.2 * h)), max(0, math.ceil(y2 - 0.2 * h))
+    left, right = max(0, int(x1 + 0.2 * w)), max(0, math.ceil(x2 - 0.2 * w))
+    pixels = image[top : max(bottom, top + 1), left : max(right, left + 1)].reshape(-1, 3)
+    levels = (pixels // (256 // bins)).astype(np.intp)
+    cells = (levels[:, 0] * bins + levels[:, 1]) * bins + levels[:, 2]
+    counts = np.bincount(cells, minlength=bins**3).astype(np.float64)
+    total = counts.sum()
+    return np.sqrt(counts / total) if total else np.full(bins**3, bins**-1.5)
 
 
 def iou(a: Box, b: Box) -> float:
@@ -51,6 +85,7 @@ class Track:
     box: Box
     time: float
     score: float = 1.0  # running mean of the detector's scores
+    look: Look | None = None  # running mean of the colour signatures
     hits: int = 1
     missed: int = 0
     velocity: tuple[float, float] = (0.0, 0.0)  # centre motion, pixels per second
@@ -63,7 +98,8 @@ class Track:
         x1, y1, x2, y2 = self.box
         return x1 + dx, y1 + dy, x2 + dx, y2 + dy
 
-    def absorb(self, box: Box, time: float, score: float, smoothing: float) -> None:
+    def absorb(self, seen: Seen, time: float, smoothing: float) -> None:
+        box = seen.box
         dt = time - self.time
         if dt > 0:
             (cx, cy), (px, py) = _centre(box), _centre(self.box)
@@ -78,7 +114,10 @@ class Track:
                 )
         self.box = box
         self.time = time
-        self.score = (self.score + score) / 2
+        self.score = (self.score + seen.score) / 2
+        if seen.look is not None:
+            mixed = seen.look if self.look is None else self.look + seen.look
+            self.look = mixed / (np.linalg.norm(mixed) or 1.0)
         self.hits += 1
         self.missed = 0
 
@@ -104,7 +143,9 @@ class Tracker:
     `gate` bounds the distance between a detection's centre and a track's predicted centre,
     in units of the track's face size; it widens by `gate_growth` per missed sample because a
     prediction grows less certain. Detections whose size differs from the track's by more
-    than `max_scale` either way are never matched to it.
+    than `max_scale` either way are never matched to it, nor are detections whose look
+    (colour signature) is less than `min_likeness` like the track's: at a cut, another person
+    standing where the last one stood is another face.
     """
 
     def __init__(
@@ -117,6 +158,7 @@ class Tracker:
         gate_growth: float = 0.5,
         max_scale: float = 1.8,
         smoothing: float = 0.5,
+        min_likeness: float = 0.0,
     ) -> None:
         if min_hits < 1 or publish_after < min_hits or max_missed < 0:
             raise ValueError("need 1 <= min_hits <= publish_after and max_missed >= 0")
@@ -127,6 +169,7 @@ class Tracker:
         self.gate_growth = gate_growth
         self.max_scale = max_scale
         self.smoothing = smoothing
+        self.min_likeness = min_likeness
         self.samples = 0
         self._tracks: dict[int, Track] = {}
         self._next_id = 0
@@ -136,12 +179,13 @@ class Tracker:
         """The live tracks."""
         return list(self._tracks.values())
 
-    def cost(self, track: Track, box: Box, time: float, score: float = 1.0) -> float | None:
-        """The cost of matching `box` to `track`, or None when the pair is out of the gate.
+    def cost(self, track: Track, seen: Seen, time: float) -> float | None:
+        """The cost of matching `seen` to `track`, or None when the pair is out of the gate.
 
         Scores must agree too: a faint detection near a face (or a faint track started
         by one) must not take the place of the face's own detection or track.
         """
+        box = seen.box
         predicted = track.predict(time)
         side = _side(track.box)
         scale = _side(box) / side
@@ -151,27 +195,31 @@ class Tracker:
         distance = math.hypot(cx - px, cy - py) / side
         if distance > self.gate + self.gate_growth * track.missed:
             return None
-        return distance + (1.0 - iou(predicted, box)) + abs(track.score - score)
+        cost = distance + (1.0 - iou(predicted, box)) + abs(track.score - seen.score)
+        if track.look is not None and seen.look is not None:
+            likeness = float(track.look @ seen.look)
+            if likeness < self.min_likeness:
+                return None
+            cost += 1.0 - likeness
+        return cost
 
-    def update(
-        self, time: float, boxes: Sequence[Box], scores: Sequence[float] | None = None
-    ) -> Update:
-        """Feed the detections (and their scores, 0..1) of the sample at `time` (seconds)."""
+    def update(self, time: float, detections: Sequence[Seen | Box]) -> Update:
+        """Feed the detections of the sample at `time` (seconds, increasing)."""
         self.samples += 1
-        weights = [1.0] * len(boxes) if scores is None else scores
+        seen = [d if isinstance(d, Seen) else Seen(d) for d in detections]
         pairs: list[tuple[float, int, int]] = []
         for track in self._tracks.values():
-            for index, box in enumerate(boxes):
-                cost = self.cost(track, box, time, weights[index])
+            for index, one in enumerate(seen):
+                cost = self.cost(track, one, time)
                 if cost is not None:
                     pairs.append((cost, track.id, index))
         pairs.sort()
-        assigned: list[int | None] = [None] * len(boxes)
+        assigned: list[int | None] = [None] * len(seen)
         matched: set[int] = set()
         for _, track_id, index in pairs:
             if track_id in matched or assigned[index] is not None:
                 continue
-            self._tracks[track_id].absorb(boxes[index], time, weights[index], self.smoothing)
+            self._tracks[track_id].absorb(seen[index], time, self.smoothing)
             assigned[index] = track_id
             matched.add(track_id)
 
@@ -188,8 +236,8 @@ class Tracker:
                 ready.append(track.id)
 
         result = [
-            self._start(box, time, weights[index]) if track_id is None else track_id
-            for index, (box, track_id) in enumerate(zip(boxes, assigned, strict=True))
+            self._start(one, time) if track_id is None else track_id
+            for one, track_id in zip(seen, assigned, strict=True)
         ]
         return Update(assigned=result, ready=ready, ended=ended)
 
@@ -211,8 +259,8 @@ class Tracker:
         else:
             ended.append(track.id)
 
-    def _start(self, box: Box, time: float, score: float) -> int:
-        track = Track(id=self._next_id, box=box, time=time, score=score)
+    def _start(self, seen: Seen, time: float) -> int:
+        track = Track(id=self._next_id, box=seen.box, time=time, score=seen.score, look=seen.look)
         self._next_id += 1
         self._tracks[track.id] = track
         return track.id

@@ -26,7 +26,7 @@ from PIL import Image
 from magic_hour_server._detector import Detection, FaceDetector
 from magic_hour_server._media import MediaError
 from magic_hour_server._processing import FaceSink, crop_face, pixel_box
-from magic_hour_server._tracking import Tracker
+from magic_hour_server._tracking import Seen, Tracker, look_of
 from magic_hour_server._video_decode import (
     Sample,
     SampledFrames,
@@ -76,6 +76,9 @@ def process_video(
         # About a second without the face ends its track.
         max_missed=max(2, round(sample_fps)),
         publish_after=max(2, round(publish_after_seconds * sample_fps)),
+        # Measured on a real clip: a face matched itself from sample to sample with
+        # likeness above 0.9 (median 0.999); the matches below 0.5 were all across cuts.
+        min_likeness=0.5,
     )
     with open_video(Path(path)) as container:
         stream = container.streams.video[0]
@@ -127,12 +130,14 @@ class _Run:
         shown_width, shown_height = sample.size
         # Scale factors back to full-size upright pixels, per axis (rounding differs).
         sx, sy = shown_width / sample.small.shape[1], shown_height / sample.small.shape[0]
-        detections = [
-            Detection(d.x1 * sx, d.y1 * sy, d.x2 * sx, d.y2 * sy, min(1.0, max(0.0, d.score)))
-            for d in self.detector.detect(sample.small, self.threshold)
-        ]
-        boxes = [(d.x1, d.y1, d.x2, d.y2) for d in detections]
-        update = self.tracker.update(sample.time, boxes, [d.score for d in detections])
+        detections: list[Detection] = []
+        seen: list[Seen] = []
+        for d in self.detector.detect(sample.small, self.threshold):
+            score = min(1.0, max(0.0, d.score))
+            box = (d.x1 * sx, d.y1 * sy, d.x2 * sx, d.y2 * sy)
+            detections.append(Detection(*box, score))
+            seen.append(Seen(box, score, look_of(sample.small, (d.x1, d.y1, d.x2, d.y2))))
+        update = self.tracker.update(sample.time, seen)
 
         full: Image.Image | None = None
         for index, (found, track_id) in enumerate(zip(detections, update.assigned, strict=True)):

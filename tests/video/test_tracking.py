@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pytest
-from magic_hour_server._tracking import Box, Tracker, Update, iou
+from magic_hour_server._tracking import Box, Seen, Tracker, Update, iou, look_of
 
 STEP = 0.25  # seconds between samples (4 per second)
 
@@ -158,6 +159,30 @@ def test_faint_detections_near_a_face_do_not_take_its_track() -> None:
     face_tracks = set()
     for n in range(10):
         boxes = [square(80 + 20 * n, 100), *faint(n)]
-        scores = [0.9, 0.02, 0.01]
-        face_tracks.add(tracker.update(n * STEP, boxes, scores).assigned[0])
+        seen = [Seen(box, score) for box, score in zip(boxes, [0.9, 0.02, 0.01], strict=True)]
+        face_tracks.add(tracker.update(n * STEP, seen).assigned[0])
     assert len(face_tracks) == 1
+
+
+def test_a_different_look_in_the_same_place_is_another_track() -> None:
+    red, grey = np.zeros(64), np.zeros(64)
+    red[48], grey[21] = 1.0, 1.0
+    tracker = Tracker(min_likeness=0.5)
+    first = [tracker.update(n * STEP, [Seen(square(100, 100), 0.9, red)]) for n in range(4)]
+    then = [tracker.update((n + 4) * STEP, [Seen(square(100, 100), 0.9, grey)]) for n in range(4)]
+    assert len({u.assigned[0] for u in first}) == 1
+    assert len({u.assigned[0] for u in then}) == 1
+    assert first[0].assigned != then[0].assigned
+    # Without the look, the same boxes are one track.
+    plain = Tracker()
+    assert len({plain.update(n * STEP, [square(100, 100)]).assigned[0] for n in range(8)}) == 1
+
+
+def test_look_of_is_a_unit_vector_that_tells_colours_apart() -> None:
+    image = np.zeros((100, 200, 3), dtype=np.uint8)
+    image[:, :100] = (200, 40, 40)
+    image[:, 100:] = (90, 90, 90)
+    left, right = look_of(image, (10, 10, 90, 90)), look_of(image, (110, 10, 190, 90))
+    assert float(left @ left) == pytest.approx(1.0)
+    assert float(left @ right) == pytest.approx(0.0)
+    assert float(left @ look_of(image, (20, 20, 80, 80))) == pytest.approx(1.0)

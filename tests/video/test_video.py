@@ -169,3 +169,20 @@ def test_confidence_zero_still_gives_one_entry_for_the_real_face(
     assert len(confident) == 1
     assert owner(confident[0], people) == 0
     assert len(set(sink.names())) == len(sink.faces)
+
+
+def test_another_person_in_the_same_place_after_a_cut_is_another_entry(
+    tmp_path: Path, detector: FaceDetector, sink: RecordingSink
+) -> None:
+    # Motion alone would join them (same place, same size); their colours tell them apart.
+    people = [
+        MovingFace(astronaut_face(), 120, 0.0, 1.5, (100, 60), (100, 60)),
+        MovingFace(cameraman_face(), 120, 1.5, 3.0, (100, 60), (100, 60)),
+    ]
+    clip = tmp_path / "cut.mp4"
+    write_clip(clip, people, fps=FPS, seconds=3.0)
+
+    process_video(clip, detector, 0.5, sink)
+
+    assert sorted(face.frame >= 1.5 * FPS for face in sink.faces) == [False, True]
+    assert {owner(face, people) for face in sink.faces} == {0, 1}
