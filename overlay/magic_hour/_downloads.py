@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
+import secrets
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,9 +106,8 @@ class DownloadFile:
         self.on_progress = on_progress
         self.total: int | None = None
         self.received = 0
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{name[:50]}.", suffix=TEMP_SUFFIX)
-        self.temp_path: Path | None = Path(temp)
-        self._file = os.fdopen(fd, "wb")
+        self.temp_path: Path | None = _create_temporary(directory, name)
+        self._file = self.temp_path.open("wb")
 
     def start(self, response: httpx.Response) -> None:
         """Begin (or begin again, after a retry) writing the body of `response`."""
@@ -170,3 +169,15 @@ def _move_without_overwrite(source: Path, target: Path) -> bool:
         return True
     source.unlink()
     return True
+
+
+def _create_temporary(directory: Path, name: str) -> Path:
+    """A new hidden file beside the final name. Unlike mkstemp's 0600, it gets the
+    permissions the umask gives any new file, which the saved face then keeps."""
+    while True:
+        path = directory / f".{name[:50]}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            continue
+        return path

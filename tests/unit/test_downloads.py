@@ -15,6 +15,7 @@ import httpx
 import pytest
 from magic_hour import APIConnectionError, APIResponseValidationError, AsyncClient, Client
 from magic_hour._downloads import (
+    DownloadFile,
     candidate_names,
     filename_from_url,
     sanitize_filename,
@@ -256,3 +257,16 @@ async def test_downloads_run_concurrently_but_bounded(tmp_path: Path) -> None:
         )
     assert len(result.downloaded_paths) == 10
     assert most == 4
+
+
+def test_a_saved_face_gets_the_permissions_of_any_new_file(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        file = DownloadFile(tmp_path, "0-0.png", "https://storage.test/0-0.png")
+        file.start(httpx.Response(200, content=b"png"))
+        file.write(b"png")
+        saved = file.commit()
+    finally:
+        os.umask(previous)
+    assert saved.read_bytes() == b"png"
+    assert saved.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
