@@ -68,6 +68,8 @@ class _BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             raise BadRequestProblem(detail="Request body is not valid UTF-8 text") from None
         except json.JSONDecodeError as err:
             raise BadRequestProblem(detail=f"Request body is not valid JSON: {err}") from None
+        except RecursionError:
+            raise BadRequestProblem(detail="Request body is nested too deeply") from None
 
 
 class ServerState:
