@@ -140,3 +140,21 @@ def test_sound_without_pictures_is_an_error(tmp_path: Path, detector: FaceDetect
     _, error = run(path, detector)
 
     assert "no video track" in str(error)
+
+
+@pytest.mark.parametrize(("name", "codec"), [("zero.mp4", "libx264"), ("zero.webm", "libvpx-vp9")])
+def test_a_video_without_frames_is_an_error(
+    name: str, codec: str, tmp_path: Path, detector: FaceDetector
+) -> None:
+    path = tmp_path / name
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream(codec, rate=25)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        container.start_encoding()  # the header, and then not a single frame
+    assert path.stat().st_size > 0
+
+    sink, error = run(path, detector)
+
+    assert sink.faces == []
+    assert "video" in str(error)
