@@ -52,5 +52,10 @@ test: install lint check-generated  ## the whole suite: lint, check-generated, p
 bench: install  ## SDK overhead, latency, upload memory, throughput, detection speed, accuracy
 	scripts/bench
 
+SOAK_ARGS ?= --clients 50 --duration 60
+
+soak: install  ## load: 50 clients running generate() for 60 s; lost tasks and 5xx must be 0 (SOAK_ARGS=...)
+	$(BIN)/python -m tests.faults.soak $(SOAK_ARGS)
+
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
