@@ -67,8 +67,11 @@ def process_video(
     Up to `sample_fps` frames per second go through `detector` with `threshold`. A person's
     face reaches the sink when their track ends, or after `publish_after_seconds` of video in
     which they were seen, whichever comes first, so long videos show faces while running.
-    Raises MediaError when the file is not a readable video, or is damaged or truncated
-    (faces published before the damage stay published).
+    Each face is named by the frame its crop comes from (counted from 0 in presentation
+    order) and its place among that frame's detections, left to right; `frame_time` is that
+    frame's time in seconds from the start, and `box` is in the upright picture's pixels
+    (rotation metadata applied). Raises MediaError when the file is not a readable video,
+    or is damaged or truncated (faces published before the damage stay published).
     """
     if sample_fps <= 0:
         raise ValueError("sample_fps must be positive")
@@ -89,6 +92,8 @@ def process_video(
 
 
 class _Run:
+    """One video's pass: detections to tracks, best views kept per track, published once."""
+
     def __init__(
         self,
         container: av.container.InputContainer,
