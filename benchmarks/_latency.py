@@ -45,7 +45,8 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
         seconds = 2.0
         clip = two_face_clip(workdir / "latency-2s.mp4", *_CLIP_SIZE, seconds=seconds)
         measure(clip)  # warm-up: the detector loads on first use
-        _, took, _ = measure(clip)
+        # The quicker of two runs: the one least slowed by whatever else the machine does.
+        took = min(measure(clip)[1] for _ in range(2))
         tuned = min(8.0, max(0.5, round(seconds * TASK_SECONDS / max(took, 0.05) * 2) / 2))
         if tuned != seconds:
             seconds = tuned

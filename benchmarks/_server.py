@@ -75,7 +75,11 @@ class BenchServer:
         if not self._conn.poll(_START_TIMEOUT):
             self.close()
             raise RuntimeError(f"the local server did not start within {_START_TIMEOUT:g} s")
-        self.url, self.token = self._conn.recv()
+        try:
+            self.url, self.token = self._conn.recv()
+        except EOFError:
+            self.close()
+            raise RuntimeError("the local server process exited while starting") from None
         return self
 
     def __exit__(
