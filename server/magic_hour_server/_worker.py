@@ -109,7 +109,19 @@ class WorkerPool:
                     if not self._stop.is_set():
                         self._wake.wait(timeout=1.0)
                 continue
-            self._execute(task)
+            try:
+                self._execute(task)
+            except Exception:
+                # Recording the outcome failed (a full disk, say). Keep this worker alive,
+                # and try once more to end the task, so that no poller waits for ever.
+                log.exception("task %s: cannot record its outcome", task.id)
+                self._record_failure(task.id)
+
+    def _record_failure(self, task_id: str) -> None:
+        try:
+            self._store.finish(task_id, error_message="the server could not store the result")
+        except Exception:
+            log.exception("task %s stays rendering until the next start", task_id)
 
     def _execute(self, task: Task) -> None:
         started = time.monotonic()
