@@ -1,15 +1,20 @@
-"""The OpenAPI document as data, and a JSON Schema validator that gets `multipleOf` right.
+"""The OpenAPI document as data, and a JSON Schema validator that gets two keywords right.
 
 `jsonschema` decides `multipleOf` by float division, so it rejects 0.15, 0.3, 0.35,
 0.6, 0.7 and 0.95 as multiples of 0.05 (0.15 / 0.05 == 2.9999999999999996). Every
 validator of this project's requests, in the server and in the tests, uses
 `is_multiple_of` instead.
+
+It also runs `pattern` with Python's `re`, where `$` matches before a final newline, so
+`"png\\n"` passes `^[a-z0-9]+$`. JSON Schema patterns are ECMA-262 regular expressions,
+where `$` is the end of the input: `python_pattern` translates it.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
@@ -43,11 +48,42 @@ def _multiple_of_keyword(
         yield ValidationError(f"{instance!r} is not a multiple of {step}")
 
 
+@cache
+def python_pattern(pattern: str) -> str:
+    """The ECMA-262 `pattern` for Python's `re`: `$` outside a class becomes `\\Z`."""
+    out: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "[":
+            in_class = True
+        elif char == "]":
+            in_class = False
+        elif char == "$" and not in_class:
+            char = r"\Z"
+        out.append(char)
+    return "".join(out)
+
+
+def _pattern_keyword(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if validator.is_type(instance, "string") and not re.search(python_pattern(pattern), instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 def extend_validator(base: Any) -> Any:
-    """`base` (a jsonschema validator class) with the float-safe `multipleOf`."""
+    """`base` (a jsonschema validator class) with the float-safe `multipleOf` and an
+    ECMA-262 `pattern`."""
     from jsonschema import validators
 
-    return validators.extend(base, {"multipleOf": _multiple_of_keyword})  # type: ignore[no-untyped-call]
+    keywords = {"multipleOf": _multiple_of_keyword, "pattern": _pattern_keyword}
+    return validators.extend(base, keywords)  # type: ignore[no-untyped-call]
 
 
 @cache

@@ -12,6 +12,7 @@ from datetime import UTC
 from typing import Any
 
 from hypothesis import strategies as st
+from magic_hour_server._schema import python_pattern
 
 _KNOWN = {
     "type", "properties", "required", "additionalProperties", "items", "minItems",
@@ -69,7 +70,7 @@ def _string(schema: dict[str, Any]) -> st.SearchStrategy[str]:
         path = st.from_regex(r"[a-z0-9/._-]{0,20}", fullmatch=True)
         return st.builds(lambda p: f"https://storage.example/{p}", path)
     if "pattern" in schema:
-        return st.from_regex(schema["pattern"])
+        return st.from_regex(python_pattern(schema["pattern"]))
     return st.text()
 
 

@@ -90,3 +90,13 @@ def test_our_extensions_are_optional() -> None:
     schemas = named_schemas()
     assert not {"progress", "error_message"} & set(schemas["FaceDetection"]["required"])
     assert not {"box", "score", "frame", "frame_time"} & set(schemas["DetectedFace"]["required"])
+
+
+@pytest.mark.parametrize(
+    ("extension", "valid"),
+    [("png", True), ("mp4", True), ("png\n", False), ("PNG", False), ("p.g", False), ("", False)],
+)
+def test_extension_pattern_is_ecma_262(extension: str, valid: bool) -> None:
+    # JSON Schema patterns are ECMA-262: `$` is the end of input, not "before a final newline".
+    schema = resolve(named_schemas()["UploadUrlsRequestItem"], DOCUMENT)
+    assert Validator(schema).is_valid({"type": "image", "extension": extension}) is valid
