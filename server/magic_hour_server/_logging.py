@@ -71,7 +71,19 @@ class RequestGuard:
             if limited and declared is not None and declared > self._max_json:
                 await _reply(send_logged, 400, str(BodyTooLarge(self._max_json)))
                 return
-            await self._app(scope, self._guard(receive, limited), send_logged)
+            receive = self._guard(receive, limited)
+            if limited and declared is None and scope["method"] in _BODY_METHODS:
+                # connexion reads a body only when Content-Length says how long it is:
+                # read a chunked one here, within the same limits, and say its length.
+                try:
+                    body = await _read_body(receive)
+                except (BodyTooLarge, BodyTimeout) as exc:
+                    await _reply(send_logged, 400, str(exc))
+                    return
+                length = (b"content-length", str(len(body)).encode())
+                scope = {**scope, "headers": [*scope["headers"], length]}
+                receive = _replay(body, receive)
+            await self._app(scope, receive, send_logged)
         finally:
             _request_notes.reset(token)
             task = f" task={notes['task']}" if "task" in notes else ""
@@ -108,6 +120,34 @@ class RequestGuard:
             return message
 
         return guarded
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"".join(chunks)
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives `body` whole once, then whatever the client sends next."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def _content_length(scope: Scope) -> int | None:
