@@ -8,27 +8,31 @@ from collections.abc import Callable
 __all__ = [
     "DEFAULT_POLL_TIMEOUT",
     "MAX_POLL_INTERVAL",
+    "MIN_POLL_INTERVAL",
     "POLL_INTERVAL_ENV",
     "parse_poll_interval",
     "poll_delay",
 ]
 
 POLL_INTERVAL_ENV = "MAGIC_HOUR_POLL_INTERVAL"
-# Fast at first so a quick task is seen done within about 100 ms; then backing off so a
-# long video does not hammer the API.
-INITIAL_POLL_INTERVAL = 0.1
+# Wait about a tenth of the time the task has run so far: a task is seen done at most
+# ~10% after it finished (within ~100 ms for a 1 s task, ~25 ms for a quick one), and a
+# long video is asked about at most every 2 s. Doubling from 0.1 s would see a 1 s task
+# done only at 1.5 s.
+POLL_BACKOFF = 0.1
+MIN_POLL_INTERVAL = 0.025
 MAX_POLL_INTERVAL = 2.0
 POLL_JITTER = 0.2
 # Long enough for a long video on a slow machine; pass poll_timeout to change it.
 DEFAULT_POLL_TIMEOUT = 1800.0
 
 
-def poll_delay(poll_number: int, random: Callable[[], float], fixed: float | None = None) -> float:
-    """The wait after poll number `poll_number` (0 for the first): `fixed` when given,
-    else 0.1 s doubling up to 2 s, times a jitter factor in (0.8, 1]."""
+def poll_delay(elapsed: float, random: Callable[[], float], fixed: float | None = None) -> float:
+    """The wait before the next poll of a task created `elapsed` seconds ago: `fixed` when
+    given, else a tenth of `elapsed` within [25 ms, 2 s], times a jitter factor in (0.8, 1]."""
     if fixed is not None:
         return fixed
-    base = min(INITIAL_POLL_INTERVAL * 2.0 ** min(poll_number, 32), MAX_POLL_INTERVAL)
+    base = min(max(POLL_BACKOFF * elapsed, MIN_POLL_INTERVAL), MAX_POLL_INTERVAL)
     return base * (1.0 - POLL_JITTER * random())
 
 

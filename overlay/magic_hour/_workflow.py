@@ -105,8 +105,8 @@ def wait(
 ) -> Flow[FaceDetection]:
     """Poll the task until it is `complete`; TaskFailedError on `error`, TaskTimeoutError
     (with the last task read) when `poll_timeout` seconds pass first."""
-    deadline = context.clock() + poll_timeout
-    polls = 0
+    started = context.clock()
+    deadline = started + poll_timeout
     while True:
         task = yield from _operations.get(context, id=id, **options)
         progress = task.progress if isinstance(task.progress, int | float) else None
@@ -118,8 +118,8 @@ def wait(
         remaining = deadline - context.clock()
         if remaining <= 0:
             raise TaskTimeoutError(task, poll_timeout)
-        yield Sleep(min(poll_delay(polls, context.random, context.poll_interval), remaining))
-        polls += 1
+        delay = poll_delay(context.clock() - started, context.random, context.poll_interval)
+        yield Sleep(min(delay, remaining))
 
 
 def download_faces(

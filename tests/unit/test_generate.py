@@ -144,11 +144,18 @@ def generate_url(**kwargs: Any) -> Callable[[Any], Any]:
 
 @pytest.mark.anyio
 async def test_polling_starts_fast_and_backs_off(sdk: Harness, api: FakeApi) -> None:
-    api.statuses = ["queued"] * 7 + ["complete"]
+    api.statuses = ["queued"] * 60 + ["complete"]
     await sdk(generate_url())
-    # 0.1 s doubling to 2 s, each times the jitter factor (fixed at 0.9 in these tests)
-    expected = [0.1, 0.2, 0.4, 0.8, 1.6, 2.0, 2.0]
-    assert sdk.time.sleeps == pytest.approx([s * 0.9 for s in expected])
+    sleeps = sdk.time.sleeps
+    assert len(sleeps) == 60
+    # 25 ms at first, then a tenth of the time waited so far, each times the jitter
+    # factor (fixed at 0.9 in these tests).
+    assert sleeps[0] == pytest.approx(0.025 * 0.9)
+    waited = 0.0
+    for sleep in sleeps:
+        assert sleep == pytest.approx(max(0.025, 0.1 * waited) * 0.9)
+        waited += sleep
+    assert sleeps == sorted(sleeps) and sleeps[-1] > 4 * sleeps[0]
 
 
 @pytest.mark.anyio
