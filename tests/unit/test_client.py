@@ -249,3 +249,32 @@ async def test_debug_logging_shows_requests_and_retries_but_never_the_token(
 def test_version_is_a_string() -> None:
     assert isinstance(magic_hour.__version__, str) and magic_hour.__version__
     assert set(magic_hour.__all__) <= set(dir(magic_hour))
+
+
+@pytest.mark.parametrize("installed", [False, True])
+def test_a_missing_sniffio_is_looked_for_once(
+    installed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+    import importlib.util
+    import sys
+
+    from magic_hour import _async_client
+
+    looked_for: list[str] = []
+
+    def find_spec(name: str, *args: object) -> object:
+        looked_for.append(name)
+        return object() if installed else None
+
+    monkeypatch.delitem(sys.modules, "sniffio", raising=False)
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    _async_client._remember_that_sniffio_is_missing()
+    _async_client._remember_that_sniffio_is_missing()
+    assert looked_for == (["sniffio", "sniffio"] if installed else ["sniffio"])
+    if installed:
+        assert "sniffio" not in sys.modules  # left for httpcore to import for real
+    else:
+        assert sys.modules["sniffio"] is None
+        with pytest.raises(ImportError):
+            importlib.import_module("sniffio")
