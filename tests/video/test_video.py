@@ -186,3 +186,24 @@ def test_another_person_in_the_same_place_after_a_cut_is_another_entry(
 
     assert sorted(face.frame >= 1.5 * FPS for face in sink.faces) == [False, True]
     assert {owner(face, people) for face in sink.faces} == {0, 1}
+
+
+def test_boxes_of_a_frame_scaled_down_for_the_detector_are_in_the_frame_pixels(
+    tmp_path: Path, detector: FaceDetector, sink: RecordingSink
+) -> None:
+    # 640x360 is larger than the detector's working size for video: boxes found on the
+    # scaled-down picture must come back in the frame's own pixels, crops at full size.
+    people = [
+        MovingFace(astronaut_face(), 90, 0.0, 2.0, (60, 200), (90, 220)),
+        MovingFace(cameraman_face(), 90, 0.0, 2.0, (480, 40), (450, 60)),
+    ]
+    clip = tmp_path / "wide.mp4"
+    write_clip(clip, people, width=640, height=360, fps=FPS, seconds=2.0)
+
+    process_video(clip, detector, 0.5, sink)
+
+    assert {owner(face, people) for face in sink.faces} == {0, 1}
+    assert len(sink.faces) == 2
+    for face in sink.faces:
+        assert face.box[3] > 45  # a face 90 px high (forehead to chin about 60) in the frame
+        assert face.crop.height >= face.box[3]
