@@ -38,6 +38,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="delete tasks and uploads older than this many days (default 7)",
     )
     parser.add_argument("--workers", type=int, default=None, help="detections run at once")
+    parser.add_argument(
+        "--video-sample-fps",
+        type=float,
+        default=4.0,
+        help="video frames per second to detect faces in (default 4)",
+    )
 
 
 def _url_host(host: str) -> str:
@@ -75,6 +81,7 @@ def run_serve(args: argparse.Namespace) -> int:
         allow_private_urls=args.allow_private_urls,
         retention_days=args.retention_days,
         workers=default_workers() if args.workers is None else args.workers,
+        video_sample_fps=args.video_sample_fps,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app, _state = create_app(settings)

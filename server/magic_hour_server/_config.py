@@ -40,6 +40,7 @@ class Settings:
     body_timeout: float = 30.0
     upload_url_ttl: float = 3600.0
     face_url_ttl: float = 7 * 24 * 3600.0
+    video_sample_fps: float = 4.0
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -48,3 +49,5 @@ class Settings:
             raise ValueError("at least one API token is needed")
         if self.workers < 0:
             raise ValueError("workers must be 0 or more")
+        if not self.video_sample_fps > 0:
+            raise ValueError("video_sample_fps must be more than 0")

@@ -14,6 +14,7 @@ from ._media import MediaError, kind_of
 from ._processing import process_image
 from ._storage import Files, parse_api_path
 from ._tasks import Face, Store, Task
+from ._video import process_video
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -150,11 +151,8 @@ class WorkerPool:
         try:
             kind = kind_of(source, source.suffix)
             if kind == "video":
-                try:
-                    from . import _video  # type: ignore[attr-defined, unused-ignore]
-                except ImportError:
-                    raise MediaError("video input is not supported yet") from None
-                _video.process_video(source, self._detector(), task.threshold, sink)
+                sample_fps = self._settings.video_sample_fps
+                process_video(source, self._detector(), task.threshold, sink, sample_fps=sample_fps)
             else:
                 process_image(source, self._detector(), task.threshold, sink)
         finally:

@@ -104,3 +104,19 @@ def test_a_cut_off_webm_ends_in_error_with_a_reason(api: httpx.Client, tmp_path:
 
     assert task["status"] == "error"
     assert "truncated" in task["error_message"]
+
+
+def test_the_servers_sample_rate_decides_which_frames_are_looked_at(tmp_path: Path) -> None:
+    # At one sample a second, only frames 0, 25 and 50 of a 25 fps clip are looked at, so
+    # every face comes from one of them; at the default 4 a second, from others as well.
+    data = two_people_clip(tmp_path)
+    with (
+        LocalServer(video_sample_fps=1.0) as server,
+        httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {server.token}"}, timeout=30
+        ) as slow,
+    ):
+        task = detect_video(slow, data)
+    assert task["status"] == "complete", task.get("error_message")
+    assert len(task["faces"]) == 2
+    assert {face["frame"] for face in task["faces"]} <= {0, 25, 50}
