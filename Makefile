@@ -17,9 +17,12 @@ help:  ## list the commands
 
 install: $(VENV)/.installed  ## create .venv with the SDK, the server and the dev tools (from uv.lock)
 
+# The venv is built on the very interpreter that runs `$(PYTHON)`, not whichever
+# python3 uv would find first.
 $(VENV)/.installed: pyproject.toml uv.lock
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
+		|| $(PYTHON) -m pip install --quiet --user uv
+	$(UV) sync --frozen --all-extras --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
 	@touch $@
 
 generate: install  ## regenerate generated/magic_hour_client from openapi/
