@@ -13,17 +13,16 @@ import contextlib
 import re
 import select
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 from magic_hour_server._signing import Signer, load_or_create_key
 
+from tests._web import Route, StaticWeb
 from tests.faults._process import ServerProcess, free_port
 from tests.server.images import astronaut, encode
 
@@ -40,22 +39,6 @@ class Observed:
 
     outcome: str
     detail: str
-
-
-class _Web(BaseHTTPRequestHandler):
-    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
-
-    def do_GET(self) -> None:
-        status, headers, body = self.routes.get(self.path, (404, {}, b"missing"))
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 class Target:
@@ -83,39 +66,31 @@ class Target:
         self.port = port
         self.api = httpx.Client(base_url=self.url, headers=_auth(TOKEN), timeout=30)
         self.other = httpx.Client(base_url=self.url, headers=_auth(OTHER_TOKEN), timeout=30)
-        self._webs: list[ThreadingHTTPServer] = []
-        self.web_port = 0
-        self.public_port = 0
+        self._routes: dict[str, Route] = {}
+        self._webs = [StaticWeb(self._routes), StaticWeb(self._routes, PUBLIC_HOST)]
+        self.web_port = self._webs[0].port
+        self.public_port = self._webs[1].port
 
     @contextlib.contextmanager
     def running(self) -> Iterator[Target]:
         self.canary.mkdir(parents=True, exist_ok=True)
         (self.canary / "keep.txt").write_text("canary\n")
-        self.web_port = self._serve_web("127.0.0.1")
-        self.public_port = self._serve_web(PUBLIC_HOST)
-        _Web.routes = {
-            "/astronaut.png": (200, {}, encode(astronaut())),
-            "/to-loopback": (
-                302,
-                {"Location": f"http://127.0.0.1:{self.web_port}/astronaut.png"},
-                b"",
-            ),
-        }
+        self._routes.update(
+            {
+                "/astronaut.png": (200, {}, encode(astronaut())),
+                "/to-loopback": (
+                    302,
+                    {"Location": f"http://127.0.0.1:{self.web_port}/astronaut.png"},
+                    b"",
+                ),
+            }
+        )
         try:
-            with self.server:
+            with self.server, self._webs[0], self._webs[1]:
                 yield self
         finally:
             self.api.close()
             self.other.close()
-            for web in self._webs:
-                web.shutdown()
-                web.server_close()
-
-    def _serve_web(self, host: str) -> int:
-        web = ThreadingHTTPServer((host, 0), _Web)
-        threading.Thread(target=web.serve_forever, daemon=True).start()
-        self._webs.append(web)
-        return int(web.server_address[1])
 
     # Secrets and the world outside the data directory
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import struct
-import threading
 import zlib
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import httpx
 import pytest
 from magic_hour_server import LocalServer
 from magic_hour_server._fetch import DownloadError, _GuardedBackend, download, refused_reason
 
+from tests._web import Route, StaticWeb
 from tests.server.conftest import detect, start, wait
 from tests.server.images import astronaut, encode
 
@@ -60,36 +58,17 @@ def test_the_worker_survives_broken_inputs(api: httpx.Client) -> None:
     assert detect(api, encode(astronaut()))["status"] == "complete"
 
 
-class _Files(BaseHTTPRequestHandler):
-    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
-
-    def do_GET(self) -> None:
-        status, headers, body = self.routes.get(self.path, (404, {}, b"missing"))
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def web() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
-    _Files.routes = {
+    routes: dict[str, Route] = {
         "/astronaut.png": (200, {}, encode(astronaut())),
         "/moved": (302, {"Location": "/astronaut.png"}, b""),
         "/photo": (200, {}, encode(astronaut(), "JPEG")),
         "/big.png": (200, {}, b"x" * 2_000_000),
         "/gone.png": (404, {}, b"nope"),
     }
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with StaticWeb(routes) as files:
+        yield files.url
 
 
 @pytest.fixture(scope="module")
