@@ -42,6 +42,7 @@ def _image(settings: Settings) -> Figure:
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session: Any = onnxruntime.InferenceSession(
         _dynamic_model(model_path()), sess_options=options, providers=["CPUExecutionProvider"]
     )

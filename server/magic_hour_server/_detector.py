@@ -82,6 +82,7 @@ class FaceDetector:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.log_severity_level = 3  # the file's unused initializers make it chatty
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session: Any = onnxruntime.InferenceSession(
             _dynamic_model(model_path or globals()["model_path"]()),
             sess_options=options,
