@@ -64,3 +64,10 @@ def test_committed_client_does_not_know_the_field() -> None:
     )
     assert not hasattr(task, "model_version")
     assert task.additional_keys == ["model_version"]
+
+
+def test_the_generated_package_says_it_is_typed() -> None:
+    import magic_hour_client
+
+    # Without py.typed, a user's type checker would see every re-exported model as Any.
+    assert (Path(magic_hour_client.__file__).parent / "py.typed").is_file()
