@@ -27,18 +27,26 @@ _NMS_IOU = 0.3
 # heat-map cell qualifies) without changing any result that could matter.
 _MAX_CANDIDATES = 1000
 _INPUT = "input.1"
-_OUTPUTS = ["537", "538", "539"]  # heat map, log scale, offset (landmarks unused)
+_OUTPUTS = ["537", "538", "539", "540"]  # heat map, log scale, offset, landmarks
+
+Point = tuple[float, float]
 
 
 @dataclass(frozen=True)
 class Detection:
-    """A face box in pixels of the image given to `FaceDetector.detect`, and its score."""
+    """A face box in pixels of the image given to `FaceDetector.detect`, and its score.
+
+    `landmarks` are five points in the same pixels, in the order of the usual 5-point
+    alignment template: the eye on the image's left, the other eye, the nose tip, the mouth
+    corner on the image's left, the other mouth corner. Empty when not known.
+    """
 
     x1: float
     y1: float
     x2: float
     y2: float
     score: float
+    landmarks: tuple[Point, ...] = ()
 
     @property
     def width(self) -> float:
@@ -98,15 +106,22 @@ class FaceDetector:
             return []
         scale = min(1.0, WORKING_SIZE / max(height, width))
         blob, (net_h, net_w) = _blob(image, scale)
-        heatmap, log_scale, offset = self._session.run(_OUTPUTS, {_INPUT: blob})
-        boxes = _decode(heatmap[0, 0], log_scale[0], offset[0], threshold, (net_h, net_w))
-        boxes = boxes[_nms(boxes, _NMS_IOU)]
-        boxes[:, :4] /= scale
-        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, width)
-        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, height)
-        found = [Detection(*(float(v) for v in row)) for row in boxes]
+        heatmap, log_scale, offset, marks = self._session.run(_OUTPUTS, {_INPUT: blob})
+        rows = _decode(heatmap[0, 0], log_scale[0], offset[0], marks[0], threshold, (net_h, net_w))
+        rows = rows[_nms(rows, _NMS_IOU)]
+        rows[:, :4] /= scale
+        rows[:, 5:] /= scale
+        rows[:, [0, 2]] = rows[:, [0, 2]].clip(0, width)
+        rows[:, [1, 3]] = rows[:, [1, 3]].clip(0, height)
+        found = [_detection(row) for row in rows]
         found = [d for d in found if d.width > 0 and d.height > 0]
         return sorted(found, key=lambda d: (d.x1, d.y1))
+
+
+def _detection(row: npt.NDArray[np.float64]) -> Detection:
+    x1, y1, x2, y2, score = (float(v) for v in row[:5])
+    points = tuple((float(row[5 + 2 * i]), float(row[6 + 2 * i])) for i in range(5))
+    return Detection(x1, y1, x2, y2, score, points)
 
 
 def _blob(image: npt.NDArray[np.uint8], scale: float) -> tuple[npt.NDArray[Any], tuple[int, int]]:
@@ -127,17 +142,20 @@ def _decode(
     heatmap: npt.NDArray[Any],
     log_scale: npt.NDArray[Any],
     offset: npt.NDArray[Any],
+    marks: npt.NDArray[Any],
     threshold: float,
     size: tuple[int, int],
 ) -> npt.NDArray[np.float64]:
-    """Boxes (x1, y1, x2, y2, score) from every heat-map cell at or above `threshold`.
+    """Rows (x1, y1, x2, y2, score, then five landmarks as x, y) from every heat-map cell at
+    or above `threshold`.
 
     A cell (row, col) says a face is centred at ((col + dx + 0.5) * 4, (row + dy + 0.5) * 4)
-    with height exp(s0) * 4 and width exp(s1) * 4, in network-input pixels.
+    with height exp(s0) * 4 and width exp(s1) * 4, in network-input pixels. Landmark k sits
+    at (x1 + mx_k * width, y1 + my_k * height), with (my_k, mx_k) in channels 2k and 2k+1.
     """
     rows, cols = np.nonzero(heatmap >= max(threshold, 1e-6))
     if rows.size == 0:
-        return np.zeros((0, 5))
+        return np.zeros((0, 15))
     scores = heatmap[rows, cols].astype(np.float64)
     if scores.size > _MAX_CANDIDATES:
         best = np.argsort(-scores, kind="stable")[:_MAX_CANDIDATES]
@@ -151,7 +169,11 @@ def _decode(
     y1 = np.clip(centre_y - box_h / 2, 0, net_h)
     x2 = np.clip(centre_x + box_w / 2, 0, net_w)
     y2 = np.clip(centre_y + box_h / 2, 0, net_h)
-    return np.stack([x1, y1, x2, y2, np.minimum(scores, 1.0)], axis=1)
+    columns = [x1, y1, x2, y2, np.minimum(scores, 1.0)]
+    for k in range(5):
+        columns.append(x1 + marks[2 * k + 1, rows, cols].astype(np.float64) * box_w)
+        columns.append(y1 + marks[2 * k, rows, cols].astype(np.float64) * box_h)
+    return np.stack(columns, axis=1)
 
 
 def _nms(boxes: npt.NDArray[np.float64], iou_limit: float) -> npt.NDArray[np.intp]:

@@ -1,0 +1,73 @@
+"""Five-point face alignment: the similarity transform onto the standard 112 x 112 template.
+
+A face's five landmarks (eyes, nose tip, mouth corners; `_detector.Detection.landmarks`) are
+mapped by the least-squares similarity transform (scale, rotation, translation) onto where an
+aligned face has them, and the picture is warped by that transform. The embedding model and
+the quality measures both read the aligned face, so faces of any size and tilt compare alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Point = tuple[float, float]
+SIZE = 112
+
+TEMPLATE = np.array(
+    [
+        [38.2946, 51.6963],  # the eye on the image's left
+        [73.5318, 51.5014],  # the other eye
+        [56.0252, 71.7366],  # nose tip
+        [41.5493, 92.3655],  # mouth corner on the image's left
+        [70.7299, 92.2041],  # the other mouth corner
+    ]
+)
+"""Where the five landmarks of an aligned 112 x 112 face lie (the ArcFace template)."""
+
+
+def similarity_transform(points: npt.ArrayLike, target: npt.ArrayLike = TEMPLATE) -> Any:
+    """The 2 x 3 matrix of the similarity transform that maps `points` closest to `target`.
+
+    Least squares over scale, rotation and translation (Umeyama's method, no reflection).
+    """
+    src = np.asarray(points, dtype=np.float64)
+    dst = np.asarray(target, dtype=np.float64)
+    src_mean, dst_mean = src.mean(axis=0), dst.mean(axis=0)
+    src_c, dst_c = src - src_mean, dst - dst_mean
+    variance = (src_c**2).sum() / len(src)
+    covariance = dst_c.T @ src_c / len(src)
+    u, singular, vt = np.linalg.svd(covariance)
+    sign = np.eye(2)
+    if np.linalg.det(u) * np.linalg.det(vt) < 0:
+        sign[1, 1] = -1
+    rotation = u @ sign @ vt
+    scale = (singular * np.diag(sign)).sum() / variance if variance > 0 else 1.0
+    translation = dst_mean - scale * rotation @ src_mean
+    return np.hstack([scale * rotation, translation[:, None]])
+
+
+def aligned_points(landmarks: Sequence[Point]) -> Any:
+    """Where `landmarks` land in the aligned 112 x 112 face (5 x 2)."""
+    matrix = similarity_transform(landmarks)
+    points = np.asarray(landmarks, dtype=np.float64)
+    return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def align(image: npt.NDArray[np.uint8], landmarks: Sequence[Point]) -> npt.NDArray[np.uint8]:
+    """The 112 x 112 RGB face of `image` (H x W x 3) whose five landmarks are `landmarks`."""
+    from PIL import Image
+
+    matrix = similarity_transform(landmarks)
+    # PIL wants the map from output to input pixels: the inverse of `matrix`.
+    inverse = np.linalg.inv(np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
+    warped = Image.fromarray(image).transform(
+        (SIZE, SIZE),
+        Image.Transform.AFFINE,
+        tuple(float(v) for v in inverse.ravel()),
+        resample=Image.Resampling.BILINEAR,
+    )
+    return np.asarray(warped)
