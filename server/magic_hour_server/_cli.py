@@ -44,6 +44,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=4.0,
         help="video frames per second to detect faces in (default 4)",
     )
+    parser.add_argument(
+        "--keep-all-faces",
+        action="store_true",
+        help=(
+            "videos: also list faces too small (under 40 px tall), too dark or too blurred "
+            "for a face swap, which are left out by default (photos always list every face)"
+        ),
+    )
 
 
 def _url_host(host: str) -> str:
@@ -82,6 +90,7 @@ def run_serve(args: argparse.Namespace) -> int:
         retention_days=args.retention_days,
         workers=default_workers() if args.workers is None else args.workers,
         video_sample_fps=args.video_sample_fps,
+        keep_all_faces=args.keep_all_faces,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app, _state = create_app(settings)

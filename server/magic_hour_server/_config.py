@@ -41,6 +41,9 @@ class Settings:
     upload_url_ttl: float = 3600.0
     face_url_ttl: float = 7 * 24 * 3600.0
     video_sample_fps: float = 4.0
+    keep_all_faces: bool = False
+    """Videos: also list faces too small, dark or blurred for a face swap (photos list
+    every face regardless)."""
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

@@ -30,13 +30,19 @@ Look = NDArray[np.float64]
 """A face's colour signature (see `look_of`): a unit vector."""
 
 
+Identity = NDArray[np.float32]
+"""A face's embedding (see `_embedder`): a unit vector."""
+
+
 @dataclass(frozen=True)
 class Seen:
-    """One detection in a sample: its box, the detector's score (0..1), and optionally its look."""
+    """One detection in a sample: its box, the detector's score (0..1), and optionally its
+    look and its identity (a face embedding, when one was computed for it)."""
 
     box: Box
     score: float = 1.0
     look: Look | None = None
+    identity: Identity | None = None
 
 
 def look_of(image: NDArray[np.uint8], box: Box, bins: int = 4) -> Look:
@@ -86,6 +92,7 @@ class Track:
     time: float
     score: float = 1.0  # running mean of the detector's scores
     look: Look | None = None  # running mean of the colour signatures
+    identity: Identity | None = None  # running mean of the embeddings
     hits: int = 1
     missed: int = 0
     velocity: tuple[float, float] = (0.0, 0.0)  # centre motion, pixels per second
@@ -118,6 +125,9 @@ class Track:
         if seen.look is not None:
             mixed = seen.look if self.look is None else self.look + seen.look
             self.look = mixed / (np.linalg.norm(mixed) or 1.0)
+        if seen.identity is not None:
+            summed = seen.identity if self.identity is None else self.identity + seen.identity
+            self.identity = summed / (np.linalg.norm(summed) or 1.0)
         self.hits += 1
         self.missed = 0
 
@@ -145,7 +155,9 @@ class Tracker:
     prediction grows less certain. Detections whose size differs from the track's by more
     than `max_scale` either way are never matched to it, nor are detections whose look
     (colour signature) is less than `min_likeness` like the track's: at a cut, another person
-    standing where the last one stood is another face.
+    standing where the last one stood is another face. When both a detection and a track
+    have an identity (a face embedding), a cosine distance above `max_identity_distance`
+    keeps them apart too: that catches the cut that colour alone misses.
     """
 
     def __init__(
@@ -159,6 +171,7 @@ class Tracker:
         max_scale: float = 1.8,
         smoothing: float = 0.5,
         min_likeness: float = 0.0,
+        max_identity_distance: float = 2.0,
     ) -> None:
         if min_hits < 1 or publish_after < min_hits or max_missed < 0:
             raise ValueError("need 1 <= min_hits <= publish_after and max_missed >= 0")
@@ -170,6 +183,7 @@ class Tracker:
         self.max_scale = max_scale
         self.smoothing = smoothing
         self.min_likeness = min_likeness
+        self.max_identity_distance = max_identity_distance
         self.samples = 0
         self._tracks: dict[int, Track] = {}
         self._next_id = 0
@@ -201,6 +215,12 @@ class Tracker:
             if likeness < self.min_likeness:
                 return None
             cost += 1.0 - likeness
+        if (
+            track.identity is not None
+            and seen.identity is not None
+            and 1.0 - float(track.identity @ seen.identity) > self.max_identity_distance
+        ):
+            return None
         return cost
 
     def update(self, time: float, detections: Sequence[Seen | Box]) -> Update:
@@ -260,7 +280,14 @@ class Tracker:
             ended.append(track.id)
 
     def _start(self, seen: Seen, time: float) -> int:
-        track = Track(id=self._next_id, box=seen.box, time=time, score=seen.score, look=seen.look)
+        track = Track(
+            id=self._next_id,
+            box=seen.box,
+            time=time,
+            score=seen.score,
+            look=seen.look,
+            identity=seen.identity,
+        )
         self._next_id += 1
         self._tracks[track.id] = track
         return track.id

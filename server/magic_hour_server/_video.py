@@ -1,32 +1,42 @@
-"""Face detection in videos: stream frames with PyAV, detect on samples, one face per person.
+"""Face detection in videos: stream frames with PyAV, detect on samples, one entry per person.
 
 Frames are decoded one at a time in a background thread and dropped at once; only sampled
 frames (`sample_fps` per second) are converted to RGB, at a reduced working size for the
-detector, and at full size only when a crop is needed (`_video_decode`). Detections are
-joined into tracks (`_tracking.Tracker`), and each track is published once through the sink
-with the best view it had by then.
+detector, and at full size when faces were found (`_video_decode`). Each face is aligned on
+its landmarks and measured (`_face_quality`); detections are joined into tracks within a shot
+(`_tracking.Tracker`), and tracks into people across cuts by their face embeddings
+(`_embedder`, `_people`); `_video_people.Casting` publishes each person once, with their best
+usable view.
 
-A view's quality is `score * sqrt(width * height)` -- the face's side length weighted by the
-detector's confidence -- halved when the box touches the frame's edge, since such a face is
-usually cut off.
+Embeddings cost about as much per face as a detection pass at 416 px, so only faces that can
+vote are embedded (at least `MIN_HEIGHT` px tall, detector score `MIN_VOTE_SCORE`, neither
+too dark nor too blurred), only while their track needs votes (`VOTES_WANTED`, at most one per
+`VOTE_INTERVAL` seconds), and on every sample where the picture changed as much as at a cut,
+so that the tracker can refuse to carry a track across it (`MAX_TRACK_DISTANCE`).
 """
 
 from __future__ import annotations
 
-import math
 import os
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import av.container
+import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
+from magic_hour_server._alignment import Point, align
 from magic_hour_server._detector import Detection, FaceDetector
+from magic_hour_server._embedder import FaceEmbedder, default_embedder
+from magic_hour_server._face_quality import MIN_HEIGHT, FaceQuality, UsableLimits, measure
 from magic_hour_server._media import MediaError
+from magic_hour_server._people import Identity
 from magic_hour_server._processing import FaceSink, crop_face, pixel_box
-from magic_hour_server._tracking import Seen, Tracker, look_of
+from magic_hour_server._tracking import Box, Seen, Tracker, iou, look_of
 from magic_hour_server._video_decode import (
     Sample,
     SampledFrames,
@@ -34,6 +44,7 @@ from magic_hour_server._video_decode import (
     matroska_shortfall,
     open_video,
 )
+from magic_hour_server._video_people import HOLD_SECONDS, Casting, Entry, View
 
 DETECT_MAX_SIDE = 416
 """Sampled frames are scaled down to this longest side for the detector, whose cost grows
@@ -42,16 +53,55 @@ down to about 10 px at that scale: faces at least 1/40 of the frame's longer sid
 720p, 46 px in 1080p). Measured on the 720p benchmark clip: 480 px gave 4.7x real time,
 416 px 5.5x (2 cores). Photos get 960 px (`_detector`)."""
 
+MIN_VOTE_SCORE = 0.6
+"""Faces the detector is less sure of than this do not vote on who a track is."""
+VOTES_WANTED = 6
+VOTE_INTERVAL = 0.5
+MAX_EMBEDDINGS_PER_SAMPLE = 8
+"""Bounds the embedding work of a crowded sample; the tallest faces go first."""
+CUT_CHANGE = 12.0
+"""Mean absolute grey-level change (0..255) between two samples' 32 x 18 thumbnails from
+which a sample may follow a cut. On real footage cuts measured 26-30 and steady shots 1-4;
+a moving close-up reaches the cuts' range, which only costs embeddings, not accuracy."""
+MAX_TRACK_DISTANCE = 0.6
+"""A face further than this (cosine distance) from its track's identity starts a new track."""
+
 
 @dataclass(frozen=True)
-class _View:
+class Observation:
+    """A face seen in a sample: the frame, its time, the track it joined, its box (x, y, w, h)."""
+
     frame: int
-    index: int
     time: float
+    track: int
     box: tuple[int, int, int, int]
+
+
+@dataclass
+class VideoPeople:
+    """What a video's pass found: its entries, and every face seen with its person.
+
+    `person_of_track` maps each confirmed track to its person; faces of unconfirmed tracks
+    (one-sample false positives) belong to no one.
+    """
+
+    entries: list[Entry] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    person_of_track: dict[int, int] = field(default_factory=dict)
+    embeddings: int = 0
+
+
+@dataclass(frozen=True)
+class _Face:
+    detection: Detection  # in the working-size picture
+    box: Box  # x1, y1, x2, y2 in full-size upright pixels
+    pixels: tuple[int, int, int, int]
     score: float
-    quality: float
-    crop: Image.Image
+    landmarks: tuple[Point, ...]
+    aligned: npt.NDArray[np.uint8]
+    quality: FaceQuality
+    usable: bool
+    can_vote: bool
 
 
 def process_video(
@@ -60,20 +110,26 @@ def process_video(
     threshold: float,
     sink: FaceSink,
     *,
+    embedder: FaceEmbedder | None = None,
+    limits: UsableLimits | None = None,
     sample_fps: float = 4.0,
     detect_max_side: int = DETECT_MAX_SIDE,
     publish_after_seconds: float = 3.0,
-) -> None:
-    """Detect the faces of the video at `path` and hand one per person to `sink`.
+    hold_seconds: float = HOLD_SECONDS,
+) -> VideoPeople:
+    """Detect the people of the video at `path` and hand one face per person to `sink`.
 
-    Up to `sample_fps` frames per second go through `detector` with `threshold`. A person's
-    face reaches the sink when their track ends, or after `publish_after_seconds` of video in
-    which they were seen, whichever comes first, so long videos show faces while running.
-    Each face is named by the frame its crop comes from (counted from 0 in presentation
-    order) and its place among that frame's detections, left to right; `frame_time` is that
-    frame's time in seconds from the start, and `box` is in the upright picture's pixels
-    (rotation metadata applied). Raises MediaError when the file is not a readable video,
-    or is damaged or truncated (faces published before the damage stay published).
+    Up to `sample_fps` frames per second go through `detector` with `threshold`. A track is
+    resolved to a person when it ends or after `publish_after_seconds` of video in which it
+    was seen; a person's face reaches the sink once they have a good view, or `hold_seconds`
+    of video after they were first seen, or at the end: long videos show faces while
+    running. Faces too small, dark or blurred for a
+    face swap are left out unless `limits.keep_all`. Each face is named by the frame its
+    crop comes from (counted from 0 in presentation order) and its place among that frame's
+    detections, left to right; `frame_time` is that frame's time in seconds from the start,
+    and `box` is in the upright picture's pixels (rotation metadata applied). Raises
+    MediaError when the file is not a readable video, or is damaged or truncated (faces
+    published before the damage stay published).
     """
     if sample_fps <= 0:
         raise ValueError("sample_fps must be positive")
@@ -85,16 +141,23 @@ def process_video(
         # Measured on a real clip: a face matched itself from sample to sample with
         # likeness above 0.9 (median 0.999); the matches below 0.5 were all across cuts.
         min_likeness=0.5,
+        max_identity_distance=MAX_TRACK_DISTANCE,
     )
     with open_video(Path(path)) as container:
         stream = container.streams.video[0]
-        run = _Run(container, stream, detector, threshold, sink, tracker)
+        run = _Run(container, stream, detector, threshold, sink, tracker, hold_seconds)
+        run.embedder = embedder or default_embedder()
+        run.limits = limits or UsableLimits()
         with SampledFrames(container, stream, sample_fps, detect_max_side) as samples:
             run.run(samples)
+    return run.found
 
 
 class _Run:
-    """One video's pass: detections to tracks, best views kept per track, published once."""
+    """One video's pass: detections to tracks, tracks to people, each person published once."""
+
+    embedder: FaceEmbedder
+    limits: UsableLimits
 
     def __init__(
         self,
@@ -104,6 +167,7 @@ class _Run:
         threshold: float,
         sink: FaceSink,
         tracker: Tracker,
+        hold_seconds: float,
     ) -> None:
         self.container = container
         self.stream = stream
@@ -112,9 +176,10 @@ class _Run:
         self.sink = sink
         self.tracker = tracker
         self.duration = duration_of(container, stream)
-        self.views: dict[int, _View] = {}
-        self.published: set[int] = set()
+        self.casting = Casting(self._publish, hold=hold_seconds)
+        self.found = VideoPeople()
         self.progress = 0.0
+        self._thumbnail: npt.NDArray[np.float32] | None = None
 
     def run(self, samples: SampledFrames) -> None:
         try:
@@ -135,46 +200,116 @@ class _Run:
         self.sink.set_progress(1.0)
 
     def _sample(self, sample: Sample) -> None:
-        shown_width, shown_height = sample.size
-        # Scale factors back to full-size upright pixels, per axis (rounding differs).
-        sx, sy = shown_width / sample.small.shape[1], shown_height / sample.small.shape[0]
-        detections: list[Detection] = []
-        seen: list[Seen] = []
-        for d in self.detector.detect(sample.small, self.threshold):
-            score = min(1.0, max(0.0, d.score))
-            box = (d.x1 * sx, d.y1 * sy, d.x2 * sx, d.y2 * sy)
-            detections.append(Detection(*box, score))
-            seen.append(Seen(box, score, look_of(sample.small, (d.x1, d.y1, d.x2, d.y2))))
+        cut = self._changed_like_a_cut(sample.small)
+        found = self.detector.detect(sample.small, self.threshold)
+        full = sample.full() if found else None
+        faces = [self._face(d, sample, full) for d in found] if full is not None else []
+        identities = self._identities(faces, sample.time, cut)
+        seen = [
+            Seen(
+                face.box,
+                face.score,
+                look_of(sample.small, (d.x1, d.y1, d.x2, d.y2)),
+                identities.get(index),
+            )
+            for index, (face, d) in enumerate(zip(faces, found, strict=True))
+        ]
         update = self.tracker.update(sample.time, seen)
-
-        full: Image.Image | None = None
-        for index, (found, track_id) in enumerate(zip(detections, update.assigned, strict=True)):
-            if track_id in self.published:
+        picture: Image.Image | None = None
+        for index, (face, track) in enumerate(zip(faces, update.assigned, strict=True)):
+            self.casting.seen(track, sample.time)
+            self.found.observations.append(
+                Observation(sample.number, sample.time, track, face.pixels)
+            )
+            if index in identities:
+                self.casting.vote(track, identities[index], sample.time)
+            if not self.casting.wants_view(track):
                 continue
-            box = pixel_box(found, shown_width, shown_height)
-            quality = _quality(box, found.score, shown_width, shown_height)
-            best = self.views.get(track_id)
-            if best is not None and best.quality >= quality:
-                continue
-            if full is None:
-                full = Image.fromarray(sample.full())
+            if picture is None:
+                assert full is not None  # faces come only from a decoded frame
+                picture = Image.fromarray(full)
             # crop_face copies the region: the view does not keep the frame alive.
-            crop = crop_face(full, box)
-            view = _View(sample.number, index, sample.time, box, found.score, quality, crop)
-            self.views[track_id] = view
+            view = View(
+                frame=sample.number,
+                index=index,
+                time=sample.time,
+                box=face.pixels,
+                score=face.score,
+                quality=face.quality,
+                usable=face.usable,
+                crop=crop_face(picture, face.pixels),
+            )
+            self.casting.offer(track, view)
         self._apply(update.ready, update.ended)
+        self.casting.tick(sample.time)
+
+    def _face(self, d: Detection, sample: Sample, full: npt.NDArray[np.uint8]) -> _Face:
+        width, height = sample.size
+        # Scale factors back to full-size upright pixels, per axis (rounding differs).
+        sx, sy = width / sample.small.shape[1], height / sample.small.shape[0]
+        score = min(1.0, max(0.0, d.score))
+        box = (d.x1 * sx, d.y1 * sy, d.x2 * sx, d.y2 * sy)
+        pixels = pixel_box(Detection(*box, score), width, height)
+        landmarks = tuple((x * sx, y * sy) for x, y in d.landmarks)
+        aligned = align(full, landmarks)
+        x, y, w, h = pixels
+        at_edge = x <= 1 or y <= 1 or x + w >= width - 1 or y + h >= height - 1
+        quality = measure(aligned, landmarks, height=box[3] - box[1], score=score, at_edge=at_edge)
+        strict = quality.unusable_reason(UsableLimits())
+        return _Face(
+            detection=d,
+            box=box,
+            pixels=pixels,
+            score=score,
+            landmarks=landmarks,
+            aligned=aligned,
+            quality=quality,
+            usable=quality.unusable_reason(self.limits) is None,
+            can_vote=strict is None and score >= MIN_VOTE_SCORE and quality.height >= MIN_HEIGHT,
+        )
+
+    def _identities(self, faces: Sequence[_Face], time: float, cut: bool) -> dict[int, Identity]:
+        """Embeddings of the faces worth one now, by their index in `faces`."""
+        chosen = [
+            index
+            for index, face in enumerate(faces)
+            if face.can_vote and (cut or self._needs_vote(face, time))
+        ]
+        chosen.sort(key=lambda index: -faces[index].quality.height)
+        chosen = chosen[:MAX_EMBEDDINGS_PER_SAMPLE]
+        if not chosen:
+            return {}
+        vectors = self.embedder.embed([faces[index].aligned for index in chosen])
+        self.found.embeddings += len(chosen)
+        return dict(zip(chosen, vectors, strict=True))
+
+    def _needs_vote(self, face: _Face, time: float) -> bool:
+        """Whether the track likely to take `face` still wants a vote (a new face does)."""
+        best, overlap = None, 0.3
+        for track in self.tracker.tracks:
+            value = iou(track.predict(time), face.box)
+            if value > overlap:
+                best, overlap = track, value
+        if best is None:
+            return True
+        votes, last = self.casting.votes(best.id)
+        return votes < VOTES_WANTED and (last is None or time - last >= VOTE_INTERVAL)
+
+    def _changed_like_a_cut(self, small: npt.NDArray[np.uint8]) -> bool:
+        grey = Image.fromarray(small).convert("L").resize((32, 18), Image.Resampling.BOX)
+        thumbnail = np.asarray(grey, dtype=np.float32)
+        previous, self._thumbnail = self._thumbnail, thumbnail
+        return previous is not None and float(np.abs(thumbnail - previous).mean()) >= CUT_CHANGE
 
     def _apply(self, ready: list[int], ended: list[int]) -> None:
-        for track_id in ready:
-            view = self.views.pop(track_id, None)
-            self.published.add(track_id)
-            if view is not None:
-                self._publish(view)
-        for track_id in ended:
-            self.views.pop(track_id, None)
-            self.published.discard(track_id)
+        for track in ready:
+            self.casting.ready(track)
+        for track in ended:
+            self.casting.ended(track)
 
-    def _publish(self, view: _View) -> None:
+    def _publish(self, entry: Entry) -> None:
+        view = entry.view
+        self.found.entries.append(entry)
         self.sink.add_face(
             frame=view.frame,
             index=view.index,
@@ -187,6 +322,11 @@ class _Run:
     def _finish(self) -> None:
         update = self.tracker.finish()
         self._apply(update.ready, update.ended)
+        self.casting.finish()
+        for track in {o.track for o in self.found.observations}:
+            person = self.casting.person_of(track)
+            if person is not None:
+                self.found.person_of_track[track] = person
 
     def _report(self, time: float) -> None:
         if not self.duration:
@@ -213,11 +353,3 @@ class _Run:
                 raise MediaError(
                     f"the video is truncated: it stops at {end:.1f} s of {self.duration:.1f} s"
                 )
-
-
-def _quality(box: tuple[int, int, int, int], score: float, width: int, height: int) -> float:
-    x, y, w, h = box
-    quality = score * math.sqrt(w * h)
-    if x <= 1 or y <= 1 or x + w >= width - 1 or y + h >= height - 1:
-        quality *= 0.5
-    return quality

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._face_quality import UsableLimits
 from ._fetch import download, extension_of
 from ._media import MediaError, kind_of
 from ._processing import process_image
@@ -151,8 +152,14 @@ class WorkerPool:
         try:
             kind = kind_of(source, source.suffix)
             if kind == "video":
-                sample_fps = self._settings.video_sample_fps
-                process_video(source, self._detector(), task.threshold, sink, sample_fps=sample_fps)
+                process_video(
+                    source,
+                    self._detector(),
+                    task.threshold,
+                    sink,
+                    sample_fps=self._settings.video_sample_fps,
+                    limits=UsableLimits(keep_all=self._settings.keep_all_faces),
+                )
             else:
                 process_image(source, self._detector(), task.threshold, sink)
         finally:

@@ -113,7 +113,7 @@ def test_a_long_visit_is_published_before_the_video_ends(
             super().add_face(**face)  # type: ignore[arg-type]
 
     watching = Watching()
-    process_video(clip, detector, 0.5, watching, publish_after_seconds=1.0)
+    process_video(clip, detector, 0.5, watching, publish_after_seconds=1.0, hold_seconds=1.0)
 
     assert len(watching.faces) == 1
     assert published_at[0] < 0.5
