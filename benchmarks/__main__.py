@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import _accuracy, _detection, _latency, _memory, _overhead, _report, _throughput
+from . import _accuracy, _detection, _latency, _memory, _overhead, _people, _report, _throughput
 from ._common import MIB, Figure, Settings
 from ._server import BenchServer
 
@@ -23,7 +23,7 @@ SERVER_PARTS: dict[str, Callable[[BenchServer, Settings, Path], list[Figure]]] =
     "memory": _memory.run,
     "throughput": _throughput.run,
 }
-PARTS = [*SERVER_PARTS, "detection", "accuracy"]
+PARTS = [*SERVER_PARTS, "detection", "people", "accuracy"]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
                     attempt(part, lambda: run(server, settings, workdir))  # noqa: B023 -- called at once
         if "detection" in parts:
             attempt("detection", lambda: _detection.run(settings, workdir))
+        if "people" in parts:
+            attempt("people", lambda: _people.run(settings, workdir))
         if "accuracy" in parts:
             attempt(
                 "accuracy", lambda: _accuracy.run(args.face_eval, limit=settings.accuracy_images)

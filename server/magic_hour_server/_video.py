@@ -82,12 +82,14 @@ class VideoPeople:
     """What a video's pass found: its entries, and every face seen with its person.
 
     `person_of_track` maps each confirmed track to its person; faces of unconfirmed tracks
-    (one-sample false positives) belong to no one.
+    (one-sample false positives) belong to no one. `track_identities` holds the mean
+    embedding of each confirmed track that had votes; `embeddings` counts faces embedded.
     """
 
     entries: list[Entry] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
     person_of_track: dict[int, int] = field(default_factory=dict)
+    track_identities: dict[int, Identity] = field(default_factory=dict)
     embeddings: int = 0
 
 
@@ -327,6 +329,10 @@ class _Run:
             person = self.casting.person_of(track)
             if person is not None:
                 self.found.person_of_track[track] = person
+        for known in self.casting.people.people:
+            for track, (_, identity) in known.tracks.items():
+                if identity is not None:
+                    self.found.track_identities[track] = identity
 
     def _report(self, time: float) -> None:
         if not self.duration:

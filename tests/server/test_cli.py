@@ -60,3 +60,21 @@ def test_serve_prints_a_generated_token_that_works(tmp_path: Path) -> None:
         process.terminate()
         process.wait(timeout=30)
     assert process.returncode in (0, -15)
+
+
+def test_serve_help_documents_keeping_every_face() -> None:
+    run = subprocess.run([*COMMAND, "serve", "--help"], capture_output=True, text=True, check=True)
+    text = " ".join(run.stdout.split())
+    assert "--keep-all-faces" in text
+    assert "too small (under 40 px tall), too dark or too blurred" in text
+
+
+def test_the_keep_all_flag_reaches_the_settings() -> None:
+    import argparse
+
+    from magic_hour_server._cli import add_serve_arguments
+
+    parser = argparse.ArgumentParser()
+    add_serve_arguments(parser)
+    assert parser.parse_args(["--keep-all-faces"]).keep_all_faces is True
+    assert parser.parse_args([]).keep_all_faces is False

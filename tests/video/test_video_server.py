@@ -15,6 +15,7 @@ from magic_hour_server import LocalServer
 from PIL import Image
 
 from tests.video.clips import MovingFace, astronaut_face, cameraman_face, write_clip
+from tests.video.people import built_clip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 FPS = 25
@@ -120,3 +121,40 @@ def test_the_servers_sample_rate_decides_which_frames_are_looked_at(tmp_path: Pa
     assert task["status"] == "complete", task.get("error_message")
     assert len(task["faces"]) == 2
     assert {face["frame"] for face in task["faces"]} <= {0, 25, 50}
+
+
+def test_a_person_cut_away_and_back_is_one_face_of_the_task(
+    api: httpx.Client, tmp_path: Path
+) -> None:
+    clip = built_clip("cut-away-and-back")
+    task = detect_video(api, clip.write(tmp_path / "clip.mp4").read_bytes())
+
+    assert task["status"] == "complete", task.get("error_message")
+    shown = sorted(
+        str(clip.who(face["frame"], tuple(face["box"][k] for k in ("x", "y", "width", "height"))))
+        for face in task["faces"]
+    )
+    assert shown == ["astronaut", "cameraman"]
+
+
+def test_unusable_faces_are_left_out_unless_the_server_keeps_all(
+    api: httpx.Client, tmp_path: Path
+) -> None:
+    clip = built_clip("dark-blurred-background-face")
+    clip.faces = [(name, face) for name, face in clip.faces if not clip.usable[name]]
+    data = clip.write(tmp_path / "clip.mp4").read_bytes()
+
+    task = detect_video(api, data)
+    with (
+        LocalServer(keep_all_faces=True) as server,
+        httpx.Client(
+            base_url=server.url, headers={"Authorization": f"Bearer {server.token}"}, timeout=30
+        ) as keeping,
+    ):
+        kept = detect_video(keeping, data)
+
+    # Every face unusable: the task still completes, with nothing to list.
+    assert task["status"] == "complete", task.get("error_message")
+    assert task["faces"] == []
+    assert kept["status"] == "complete", kept.get("error_message")
+    assert len(kept["faces"]) == 1

