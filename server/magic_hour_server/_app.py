@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import json
 import logging
 import sqlite3
@@ -140,9 +141,16 @@ def _problem_response(_request: ConnexionRequest, exc: Exception) -> ConnexionRe
 
 
 def create_app(
-    settings: Settings, detector: Callable[[], FaceDetector] = default_detector
+    settings: Settings, detector: Callable[[], FaceDetector] | None = None
 ) -> tuple[Any, ServerState]:
     """The ASGI app serving `settings`, and its shared state; workers start with the app."""
+    if detector is None:
+        detector = functools.partial(
+            default_detector,
+            "int8" if settings.detector_precision == "int8" else "fp32",
+            multi_scale=settings.multi_scale_detection,
+            cache_dir=settings.data_dir / "models",
+        )
     state = ServerState(settings, detector)
     api = Api(state)
 

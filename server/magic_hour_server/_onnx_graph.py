@@ -50,13 +50,17 @@ def package_file(package: str, name: str, sha256: str) -> Path:
 
 def without_weight_inputs(model: Any) -> Any:
     """`model` (an onnx ModelProto, changed in place) with only its real inputs: those that a
-    node reads and that are neither an initializer nor a node's output."""
+    node reads and that are neither an initializer nor a node's output; and without the
+    initializers that no node reads."""
     weights = {init.name for init in model.graph.initializer}
     weights.update(name for node in model.graph.node for name in node.output)
     read = {name for node in model.graph.node for name in node.input}
     inputs = [v for v in model.graph.input if v.name in read and v.name not in weights]
     del model.graph.input[:]
     model.graph.input.extend(inputs)
+    unused = [init for init in model.graph.initializer if init.name not in read]
+    for init in unused:  # e.g. batch norms' num_batches_tracked: onnxruntime warns of each
+        model.graph.initializer.remove(init)
     return model
 
 

@@ -203,7 +203,7 @@ class _Run:
 
     def _sample(self, sample: Sample) -> None:
         cut = self._changed_like_a_cut(sample.small)
-        found = self.detector.detect(sample.small, self.threshold)
+        found = self.detector.detect(sample.small, self.threshold, multi_scale=False)
         full = sample.full() if found else None
         faces = [self._face(d, sample, full) for d in found] if full is not None else []
         identities = self._identities(faces, sample.time, cut)

