@@ -76,24 +76,32 @@ class FaceDetector:
         multi_scale: bool = False,
         cache_dir: Path | None = None,
     ) -> None:
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or (os.cpu_count() or 1)
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        data = model if model is not None else model_bytes(precision, cache_dir)
         self.precision = precision
         self.multi_scale = multi_scale
-        self._session: Any = onnxruntime.InferenceSession(
-            model if model is not None else model_bytes(precision, cache_dir),
-            sess_options=options,
-            providers=["CPUExecutionProvider"],
-        )
+        cores = threads or (os.cpu_count() or 1)
+        # One request alone runs fastest on every core; requests side by side run faster
+        # each on one (onnxruntime's threads would fight over the cores). Measured on 2
+        # cores, 640x480: alone 35 ms with 2 threads against 45 ms with 1; two at once
+        # 44 images/s with 1 thread each against 32 with 2.
+        self._session = _session(data, cores)
+        self._lean = _session(data, 1) if cores > 1 else self._session
+        self._busy = 0
+        self._busy_lock = threading.Lock()
+
+    def _run(self, blob: npt.NDArray[np.float32]) -> Any:
+        with self._busy_lock:
+            session = self._session if self._busy == 0 else self._lean
+            self._busy += 1
+        try:
+            return session.run(OUTPUTS, {INPUT: blob})
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
 
     def _pass(self, image: npt.NDArray[np.uint8], scale: float, threshold: float) -> Any:
         blob, (net_h, net_w) = _blob(image, scale)
-        heatmap, log_scale, offset, marks = self._session.run(OUTPUTS, {INPUT: blob})
+        heatmap, log_scale, offset, marks = self._run(blob)
         rows = _decode(heatmap[0, 0], log_scale[0], offset[0], marks[0], threshold, (net_h, net_w))
         rows[:, :4] /= scale
         rows[:, 5:] /= scale
@@ -131,6 +139,19 @@ class FaceDetector:
         found = [_detection(row) for row in rows]
         found = [d for d in found if d.width > 0 and d.height > 0]
         return sorted(found, key=lambda d: (d.x1, d.y1))
+
+
+def _session(model: bytes, threads: int) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(
+        model, sess_options=options, providers=["CPUExecutionProvider"]
+    )
 
 
 def _detection(row: npt.NDArray[np.float64]) -> Detection:

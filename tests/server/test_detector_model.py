@@ -116,3 +116,18 @@ def test_multi_scale_finds_faces_too_small_for_one_pass() -> None:
     assert [round(d.x1) // 300 for d in multi] == list(range(6))
     # A large face is found once either way.
     assert len(detector.detect(astronaut(), multi_scale=True)) == 1
+
+
+def test_detections_side_by_side_equal_detections_alone() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    detector = FaceDetector()
+    photos = _photos()
+    alone = [detector.detect(photo) for photo in photos]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        # Side by side, some run on the one-thread session: the same graph, the same boxes.
+        together = list(pool.map(detector.detect, photos * 3))
+    for found, expected in zip(together, alone * 3, strict=True):
+        assert len(found) == len(expected)
+        for a, b in zip(found, expected, strict=True):
+            assert _box(a) == pytest.approx(_box(b), abs=1e-3)
