@@ -44,6 +44,7 @@ class BaseClient(Generic[HttpT]):
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         httpx_client: HttpT | None = None,
+        long_poll: bool = True,
     ) -> None:
         """Connect to the Magic Hour API.
 
@@ -55,6 +56,9 @@ class BaseClient(Generic[HttpT]):
             max_retries: retries of a failed request (see the README's "Retries").
             httpx_client: an httpx client to send requests with (proxies, custom
                 transports); the SDK does not close a client it was given.
+            long_poll: ask the server to hold polls until a task changes (`Prefer: wait`);
+                a server that ignores it is polled on the usual schedule. Per call:
+                `generate(..., long_poll=False)`.
         """
         token = token if token is not None else os.environ.get(TOKEN_ENV)
         if not token or not token.strip():
@@ -77,6 +81,7 @@ class BaseClient(Generic[HttpT]):
             timeout=timeout,
             max_retries=max_retries,
             poll_interval=parse_poll_interval(os.environ.get(POLL_INTERVAL_ENV)),
+            long_poll=long_poll,
         )
         self._attach()
 

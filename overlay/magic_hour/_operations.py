@@ -23,7 +23,7 @@ from magic_hour_client.models import (
     UploadUrlsRequest,
     UploadUrlsRequestItem,
 )
-from magic_hour_client.types import Response
+from magic_hour_client.types import UNSET, Response
 
 from ._actions import Flow, Send, Sleep
 from ._downloads import DownloadFile
@@ -40,7 +40,16 @@ from ._retry import RetryMode, retry_delay, should_retry_error, should_retry_sta
 from ._uploads import FileInput, LocalFile, UploadStream, classify_file
 from ._version import __version__
 
-__all__ = ["Context", "create", "create_upload_urls", "get", "send", "upload", "upload_file"]
+__all__ = [
+    "Context",
+    "create",
+    "create_upload_urls",
+    "get",
+    "poll",
+    "send",
+    "upload",
+    "upload_file",
+]
 
 T = TypeVar("T")
 USER_AGENT = f"magic-hour-python/{__version__}"
@@ -57,6 +66,7 @@ class Context:
     timeout: float | httpx.Timeout | None
     max_retries: int
     poll_interval: float | None = None
+    long_poll: bool = True
     random: Callable[[], float] = random.random
     clock: Callable[[], float] = time.monotonic
 
@@ -168,9 +178,21 @@ def create(
 
 def get(context: Context, *, id: str, **options: Unpack[RequestOptions]) -> Flow[FaceDetection]:
     """GET /v1/face-detection/{id}."""
-    request = context.api_request(get_operation._get_kwargs(id=id), options)
+    task, _ = yield from poll(context, id, None, options)
+    return task
+
+
+def poll(
+    context: Context, id: str, wait: int | None, options: RequestOptions
+) -> Flow[tuple[FaceDetection, bool]]:
+    """GET /v1/face-detection/{id}, with `Prefer: wait=<wait>` when `wait` is given; the
+    task, and whether the server says it applied the wait (`Preference-Applied`)."""
+    prefer = f"wait={wait}" if wait is not None else UNSET
+    request = context.api_request(get_operation._get_kwargs(id=id, prefer=prefer), options)
     response = yield from send(context, request, RetryMode.SAFE, options)
-    return _parse(get_operation._build_response, context, response, FaceDetection)
+    task = _parse(get_operation._build_response, context, response, FaceDetection)
+    applied = wait is not None and "wait" in response.headers.get("preference-applied", "")
+    return task, applied
 
 
 def create_upload_urls(

@@ -81,6 +81,9 @@ class GenerateParams(RequestOptions, total=False):
     """Seconds to wait for completion before `TaskTimeoutError`. Default 1800."""
     on_progress: ProgressCallback | None
     """Called with progress events (see `magic_hour.ProgressEvent`)."""
+    long_poll: bool
+    """Ask the server to hold each poll until the task changes (`Prefer: wait`, RFC 7240).
+    Default: the client's `long_poll` (True). Servers that ignore it are polled as usual."""
 
 
 class UploadUrlItemParam(TypedDict):

@@ -7,9 +7,11 @@ from collections.abc import Callable
 
 __all__ = [
     "DEFAULT_POLL_TIMEOUT",
+    "LONG_POLL_SECONDS",
     "MAX_POLL_INTERVAL",
     "MIN_POLL_INTERVAL",
     "POLL_INTERVAL_ENV",
+    "long_poll_wait",
     "parse_poll_interval",
     "poll_delay",
 ]
@@ -25,6 +27,24 @@ MAX_POLL_INTERVAL = 2.0
 POLL_JITTER = 0.2
 # Long enough for a long video on a slow machine; pass poll_timeout to change it.
 DEFAULT_POLL_TIMEOUT = 1800.0
+
+
+LONG_POLL_SECONDS = 20
+"""What a poll asks the server to wait for a change (`Prefer: wait=20`): long enough that
+a waiting client sends a request every 20 s at most, short enough for proxies' idle
+timeouts (often 30-60 s)."""
+LONG_POLL_MARGIN = 5.0
+"""A held poll must answer this long before the request's read timeout."""
+
+
+def long_poll_wait(read_timeout: float | None, remaining: float) -> int | None:
+    """The `wait=N` to ask for: at most `LONG_POLL_SECONDS`, the time left before the poll
+    deadline, and the read timeout less a margin; None when that leaves less than 1 s."""
+    budget = min(float(LONG_POLL_SECONDS), remaining)
+    if read_timeout is not None:
+        budget = min(budget, read_timeout - LONG_POLL_MARGIN)
+    seconds = math.floor(budget)
+    return seconds if seconds >= 1 else None
 
 
 def poll_delay(elapsed: float, random: Callable[[], float], fixed: float | None = None) -> float:

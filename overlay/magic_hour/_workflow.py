@@ -23,7 +23,7 @@ from ._errors import APIResponseValidationError, TaskFailedError, TaskTimeoutErr
 from ._events import ProgressCallback, TaskCreated, TaskProgress
 from ._operations import Context, send
 from ._params import RequestOptions
-from ._polling import DEFAULT_POLL_TIMEOUT, poll_delay
+from ._polling import DEFAULT_POLL_TIMEOUT, long_poll_wait, poll_delay
 from ._retry import RetryMode
 from ._uploads import LocalFile, classify_file
 
@@ -62,6 +62,7 @@ def generate(
     download_directory: str | os.PathLike[str] | None = None,
     poll_timeout: float = DEFAULT_POLL_TIMEOUT,
     on_progress: ProgressCallback | None = None,
+    long_poll: bool | None = None,
     **options: Unpack[RequestOptions],
 ) -> Flow[FaceDetectionResult]:
     """Upload the input if it is local, start the detection, wait for it, save the faces."""
@@ -89,7 +90,7 @@ def generate(
             faces=[],
         )
         return FaceDetectionResult.from_task(task, [])
-    task = yield from wait(context, created.id, poll_timeout, on_progress, options)
+    task = yield from wait(context, created.id, poll_timeout, on_progress, options, long_poll)
     paths: list[str] = []
     if download_outputs and task.faces:
         paths = yield from download_faces(context, task.faces, directory, on_progress, options)
@@ -102,13 +103,24 @@ def wait(
     poll_timeout: float,
     on_progress: ProgressCallback | None,
     options: RequestOptions,
+    long_poll: bool | None = None,
 ) -> Flow[FaceDetection]:
     """Poll the task until it is `complete`; TaskFailedError on `error`, TaskTimeoutError
-    (with the last task read) when `poll_timeout` seconds pass first."""
+    (with the last task read) when `poll_timeout` seconds pass first.
+
+    Each poll asks the server to hold its answer until the task changes (`Prefer: wait`,
+    unless `long_poll` or the client says not to). While the server says it does so, the
+    next poll follows at once; a server that does not (the hosted API, a proxy that drops
+    the header) is polled on the adaptive schedule of `poll_delay`, as without it.
+    """
     started = context.clock()
     deadline = started + poll_timeout
+    asking = context.long_poll if long_poll is None else long_poll
+    read_timeout = context.timeout_for(options).read
     while True:
-        task = yield from _operations.get(context, id=id, **options)
+        remaining = deadline - context.clock()
+        wait_for = long_poll_wait(read_timeout, remaining) if asking else None
+        task, held = yield from _operations.poll(context, id, wait_for, options)
         progress = task.progress if isinstance(task.progress, int | float) else None
         _emit(on_progress, TaskProgress(task.id, task.status.value, progress, len(task.faces)))
         if task.status is FaceDetectionStatus.COMPLETE:
@@ -118,6 +130,8 @@ def wait(
         remaining = deadline - context.clock()
         if remaining <= 0:
             raise TaskTimeoutError(task, poll_timeout)
+        if held:
+            continue  # the server waited for a change: ask again at once
         delay = poll_delay(context.clock() - started, context.random, context.poll_interval)
         yield Sleep(min(delay, remaining))
 

@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio
+from connexion import request
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from ._logging import note_task_id
 from ._storage import UploadTooLarge, api_path, parse_api_path, valid_parts
 from ._tasks import Task
+from ._waiters import requested_wait
 
 if TYPE_CHECKING:
     from ._app import ServerState
 
-Reply = dict[str, Any] | tuple[dict[str, Any], int]
+Reply = dict[str, Any] | tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]
+_FINAL = frozenset({"complete", "error"})
+_LINGER = 0.1
 
 NOT_FOUND: tuple[dict[str, Any], int] = ({"message": "Not Found"}, 404)
 MAX_UPLOAD_ITEMS = 100
@@ -89,11 +94,51 @@ class Api:
         return None
 
     async def get(self, id: str, token_info: dict[str, Any]) -> Reply:
-        task = await anyio.to_thread.run_sync(self._state.store.get_task, id)
-        if task is None or task.owner != token_info["sub"]:
-            return NOT_FOUND
+        owner: str = token_info["sub"]
+        wait = requested_wait(
+            request.headers.getlist("prefer"), self._state.settings.max_wait_seconds
+        )
+        if wait is None:
+            task = await self._read(id, owner)
+            return NOT_FOUND if task is None else self._task_body(task)
+        with self._state.waiters.watch(id) as changed:
+            task = await self._read(id, owner)
+            if task is None:
+                return NOT_FOUND
+            if changed is not None:
+                task = await self._hold(task, changed, wait, owner)
+                if task is None:  # deleted while waiting (retention)
+                    return NOT_FOUND
+        return self._task_body(task), 200, {"Preference-Applied": f"wait={wait}"}
+
+    async def _hold(
+        self, task: Task, changed: asyncio.Event, wait: float, owner: str
+    ) -> Task | None:
+        """The task once it changed (or `wait` passed). A change that does not finish the
+        task is answered `_LINGER` later, with whatever followed it by then: a short task
+        goes from queued to complete in one answer, a video's progress shows ten times a
+        second at most."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        first_change: float | None = None
+        current: Task | None = task
+        while current is not None and current.status not in _FINAL:
+            until = deadline if first_change is None else min(deadline, first_change + _LINGER)
+            try:
+                await asyncio.wait_for(changed.wait(), max(0.0, until - loop.time()))
+            except TimeoutError:
+                return await self._read(current.id, owner) if first_change is None else current
+            changed.clear()  # before reading: a later change sets it again
+            first_change = first_change if first_change is not None else loop.time()
+            current = await self._read(current.id, owner)
+        return current
+
+    async def _read(self, task_id: str, owner: str) -> Task | None:
+        task = await anyio.to_thread.run_sync(self._state.store.get_task, task_id)
+        if task is None or task.owner != owner:
+            return None
         note_task_id(task.id)
-        return self._task_body(task)
+        return task
 
     def _task_body(self, task: Task) -> dict[str, Any]:
         faces = []

@@ -38,6 +38,7 @@ from ._schema import extend_validator, load_document
 from ._signing import Signer, load_or_create_key
 from ._storage import Files, api_path
 from ._tasks import Store
+from ._waiters import CancelOnDisconnect, TaskWaiters
 from ._worker import WorkerPool
 
 log = logging.getLogger("magic_hour_server")
@@ -74,12 +75,14 @@ class _BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 
 
 class ServerState:
-    """What the handlers and workers share: settings, store, files, signer, worker pool."""
+    """What the handlers and workers share: settings, store, files, signer, worker pool,
+    and the requests waiting on tasks."""
 
     def __init__(self, settings: Settings, detector: Callable[[], FaceDetector]) -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
-        self.store = Store(settings.data_dir / "tasks.sqlite3")
+        self.waiters = TaskWaiters()
+        self.store = Store(settings.data_dir / "tasks.sqlite3", on_change=self.waiters.changed)
         self.files = Files(settings.data_dir)
         self.signer = Signer(load_or_create_key(settings.data_dir / "signing.key"))
         self.pool = WorkerPool(settings, self.store, self.files, detector)
@@ -160,6 +163,7 @@ def create_app(
         try:
             yield
         finally:
+            state.waiters.close()
             await anyio.to_thread.run_sync(state.pool.stop)
             state.store.close()
 
@@ -202,4 +206,4 @@ def create_app(
         body_timeout=settings.body_timeout,
         upload_prefix="/api-assets/",
     )
-    return guarded, state
+    return CancelOnDisconnect(guarded), state

@@ -85,11 +85,10 @@ def _url_host(host: str) -> str:
 def run_serve(args: argparse.Namespace) -> int:
     """Run the server until interrupted; 0 on a clean stop."""
     try:
-        import uvicorn
-
         from ._app import create_app
         from ._config import Settings, default_data_dir, default_workers
         from ._local import generate_token
+        from ._uvicorn import Server, config
     except ImportError as err:
         print(
             f"magic-hour serve needs the server extra ({err.name} is missing):\n"
@@ -123,12 +122,10 @@ def run_serve(args: argparse.Namespace) -> int:
     except ModelFileError as err:
         print(f"magic-hour serve: {err}", file=sys.stderr)
         return 2
-    app, _state = create_app(settings)
+    app, state = create_app(settings)
     print(f"Magic Hour local server on {public_url}", file=sys.stderr)
     print(f"Data directory: {settings.data_dir}", file=sys.stderr)
     if not args.tokens:
         print(f"API key (generated for this run): {tokens[0]}", file=sys.stderr)
-    uvicorn.run(
-        app, host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="on"
-    )
+    Server(config(app, host=args.host, port=args.port), state.waiters).run()
     return 0

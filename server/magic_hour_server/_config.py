@@ -41,6 +41,8 @@ class Settings:
     upload_url_ttl: float = 3600.0
     face_url_ttl: float = 7 * 24 * 3600.0
     video_sample_fps: float = 4.0
+    max_wait_seconds: float = 30.0
+    """The longest `Prefer: wait=N` honoured on reading a task (longer ones are capped)."""
     keep_all_faces: bool = False
     detector_precision: str = "fp32"
     """"int8" runs the statically quantized detector (faster; see the README's figures)."""

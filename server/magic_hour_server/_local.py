@@ -79,9 +79,8 @@ class LocalServer:
 
     def start(self) -> None:
         """Start serving; returns once /healthz answers."""
-        import uvicorn
-
         from ._app import create_app
+        from ._uvicorn import Server, config
 
         if self._own_dir:
             self.data_dir = Path(tempfile.mkdtemp(prefix="magic-hour-server-"))
@@ -99,8 +98,7 @@ class LocalServer:
             **self._options,
         )
         app, self.state = create_app(settings)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-        self._server = uvicorn.Server(config)
+        self._server = Server(config(app), self.state.waiters)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="local-server", daemon=True
         )

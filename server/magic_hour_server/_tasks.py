@@ -7,7 +7,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,7 +87,10 @@ class Asset:
 class Store:
     """One SQLite connection behind a lock: every statement here takes well under a millisecond."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_change: Callable[[str], None] | None = None) -> None:
+        """`on_change(task_id)` is called after each committed change to a task's status,
+        progress or faces (from the thread that made it)."""
+        self._on_change = on_change or (lambda _task_id: None)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -157,6 +160,7 @@ class Store:
                 "UPDATE tasks SET status = 'rendering', progress = 0, updated_at = ? WHERE id = ?",
                 (time.time(), row[0]),
             )
+        self._on_change(row[0])
         return self.get_task(row[0])
 
     def requeue_interrupted(self) -> list[str]:
@@ -178,6 +182,7 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (task_id, face.frame, face.index, *face.box, face.score, face.frame_time),
             )
+        self._on_change(task_id)
 
     def set_progress(self, task_id: str, fraction: float) -> None:
         with self._transaction() as db:
@@ -185,6 +190,7 @@ class Store:
                 "UPDATE tasks SET progress = ?, updated_at = ? WHERE id = ?",
                 (min(1.0, max(0.0, fraction)), time.time(), task_id),
             )
+        self._on_change(task_id)
 
     def finish(self, task_id: str, *, error_message: str | None = None) -> None:
         status = "complete" if error_message is None else "error"
@@ -194,6 +200,7 @@ class Store:
                 " progress = CASE WHEN ? = 'complete' THEN 1 ELSE progress END WHERE id = ?",
                 (status, error_message, time.time(), status, task_id),
             )
+        self._on_change(task_id)
 
     def has_queued(self) -> bool:
         with self._lock:

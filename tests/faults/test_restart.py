@@ -107,7 +107,26 @@ def test_sigkill_while_rendering_loses_and_repeats_nothing(
         waiter.start()
         assert created.wait(60), "generate() did not create its task"
         _wait_for_rendering_and_queued(data_dir)
+        # A request held by `Prefer: wait` on a queued task when the server dies.
+        queued = next(t for t, s in _statuses(data_dir).items() if s == "queued")
+        held: list[httpx.Response | httpx.HTTPError] = []
+
+        def hold() -> None:
+            try:
+                with httpx.Client(base_url=server.url, headers=headers, timeout=60) as api:
+                    held.append(
+                        api.get(f"/v1/face-detection/{queued}", headers={"Prefer": "wait=30"})
+                    )
+            except httpx.HTTPError as err:
+                held.append(err)
+
+        holder = threading.Thread(target=hold, daemon=True)
+        holder.start()
+        time.sleep(0.2)
         server.kill()
+        holder.join(10)
+        assert not holder.is_alive(), "a held request outlived the server"
+        assert held and (isinstance(held[0], httpx.HTTPError) or held[0].status_code == 200)
         at_kill = _statuses(data_dir)
         assert "rendering" in at_kill.values() and "queued" in at_kill.values()
         assert not results, "generate() returned while its task was still queued"

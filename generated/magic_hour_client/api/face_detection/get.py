@@ -8,12 +8,17 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_message import ErrorMessage
 from ...models.face_detection import FaceDetection
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     id: str,
+    *,
+    prefer: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(prefer, Unset):
+        headers["Prefer"] = prefer
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -22,6 +27,7 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -79,6 +85,7 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
+    prefer: str | Unset = UNSET,
 ) -> Response[ErrorMessage | FaceDetection]:
     """Get face detection details
 
@@ -87,6 +94,7 @@ def sync_detailed(
 
     Args:
         id (str):
+        prefer (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -98,6 +106,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         id=id,
+        prefer=prefer,
     )
 
     response = client.get_httpx_client().request(
@@ -111,6 +120,7 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
+    prefer: str | Unset = UNSET,
 ) -> ErrorMessage | FaceDetection | None:
     """Get face detection details
 
@@ -119,6 +129,7 @@ def sync(
 
     Args:
         id (str):
+        prefer (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -131,6 +142,7 @@ def sync(
     return sync_detailed(
         id=id,
         client=client,
+        prefer=prefer,
     ).parsed
 
 
@@ -138,6 +150,7 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
+    prefer: str | Unset = UNSET,
 ) -> Response[ErrorMessage | FaceDetection]:
     """Get face detection details
 
@@ -146,6 +159,7 @@ async def asyncio_detailed(
 
     Args:
         id (str):
+        prefer (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -157,6 +171,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         id=id,
+        prefer=prefer,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -168,6 +183,7 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
+    prefer: str | Unset = UNSET,
 ) -> ErrorMessage | FaceDetection | None:
     """Get face detection details
 
@@ -176,6 +192,7 @@ async def asyncio(
 
     Args:
         id (str):
+        prefer (str | Unset):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -189,5 +206,6 @@ async def asyncio(
         await asyncio_detailed(
             id=id,
             client=client,
+            prefer=prefer,
         )
     ).parsed

@@ -1,0 +1,29 @@
+"""uvicorn's server, told to answer waiting requests when it starts shutting down.
+
+uvicorn waits for requests in flight before it sends the app the lifespan shutdown event;
+a request held by `Prefer: wait` would hold the shutdown with it. This server wakes them
+first, so they answer at once with the task as it is.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import uvicorn
+
+from ._waiters import TaskWaiters
+
+
+class Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, waiters: TaskWaiters) -> None:
+        super().__init__(config)
+        self._waiters = waiters
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._waiters.close()
+        await super().shutdown(sockets)
+
+
+def config(app: Any, **options: Any) -> uvicorn.Config:
+    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", **options)
