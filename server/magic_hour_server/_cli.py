@@ -45,6 +45,12 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="video frames per second to detect faces in (default 4)",
     )
     parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=30.0,
+        help="the longest 'Prefer: wait=N' honoured on reading a task, in seconds (default 30)",
+    )
+    parser.add_argument(
         "--detector-precision",
         choices=["fp32", "int8"],
         default="fp32",
@@ -107,6 +113,7 @@ def run_serve(args: argparse.Namespace) -> int:
         workers=default_workers() if args.workers is None else args.workers,
         video_sample_fps=args.video_sample_fps,
         keep_all_faces=args.keep_all_faces,
+        max_wait_seconds=args.max_wait,
         detector_precision=args.detector_precision,
         multi_scale_detection=args.multi_scale,
     )

@@ -58,6 +58,8 @@ class Settings:
             raise ValueError("at least one API token is needed")
         if self.workers < 0:
             raise ValueError("workers must be 0 or more")
+        if not 0 <= self.max_wait_seconds <= 3600:
+            raise ValueError("max_wait_seconds must be between 0 and 3600")
         if self.detector_precision not in ("fp32", "int8"):
             raise ValueError("detector_precision must be 'fp32' or 'int8'")
         if not self.video_sample_fps > 0:
