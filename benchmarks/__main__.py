@@ -12,7 +12,17 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import _accuracy, _detection, _latency, _memory, _overhead, _people, _report, _throughput
+from . import (
+    _accuracy,
+    _detection,
+    _latency,
+    _memory,
+    _overhead,
+    _people,
+    _report,
+    _throughput,
+    _waiters,
+)
 from ._common import MIB, Figure, Settings
 from ._server import BenchServer
 
@@ -23,7 +33,8 @@ SERVER_PARTS: dict[str, Callable[[BenchServer, Settings, Path], list[Figure]]] =
     "memory": _memory.run,
     "throughput": _throughput.run,
 }
-PARTS = [*SERVER_PARTS, "detection", "people", "accuracy"]
+PARTS = [*SERVER_PARTS, "waiters", "detection", "people", "accuracy"]
+IGNORING_PREFER_PARTS = ("overhead", "latency", "throughput")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -96,6 +107,20 @@ def main(argv: list[str] | None = None) -> int:
                 for part in server_parts:
                     run = SERVER_PARTS[part]
                     attempt(part, lambda: run(server, settings, workdir))  # noqa: B023 -- called at once
+            # The same against a server that ignores `Prefer: wait`, as the hosted API does:
+            # the SDK's figures there must be no worse than before it asked.
+            plain_parts = [p for p in server_parts if p in IGNORING_PREFER_PARTS]
+            if plain_parts:
+                with BenchServer(max_wait_seconds=0) as server:
+                    for part in plain_parts:
+                        run = SERVER_PARTS[part]
+                        before = len(figures)
+                        label = f"{part} (server ignoring Prefer)"
+                        attempt(label, lambda: run(server, settings, workdir))  # noqa: B023
+                        for figure in figures[before:]:
+                            figure.section += " - server ignoring Prefer: wait"
+        if "waiters" in parts:
+            attempt("waiters", lambda: _waiters.run(settings, workdir))
         if "detection" in parts:
             attempt("detection", lambda: _detection.run(settings, workdir))
         if "people" in parts:

@@ -104,6 +104,11 @@ class BenchServer:
         self._conn.close()
         self._tmp.cleanup()
 
+    @property
+    def pid(self) -> int:
+        assert self._process.pid is not None
+        return self._process.pid
+
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the server process has used so far."""
         fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -193,7 +193,8 @@ def create_app(
         return PlainTextResponse(spec_text, media_type="application/yaml")
 
     async def healthz(_request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        # `waiting`: requests held by `Prefer: wait` right now.
+        return JSONResponse({"status": "ok", "waiting": state.waiters.count})
 
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
     app.add_url_rule("/openapi.yaml", "openapi", openapi_yaml, methods=["GET"])

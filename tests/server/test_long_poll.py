@@ -92,6 +92,8 @@ def test_a_held_request_answers_when_its_wait_ends(idle_server: LocalServer) -> 
     thread, answers = _background_get(idle_server, task_id, "wait=1")
 
     _until(lambda: idle_server.state.waiters.count == 1)
+    with _client(idle_server) as api:
+        assert api.get("/healthz").json() == {"status": "ok", "waiting": 1}
     thread.join(10)
 
     (reply,) = answers

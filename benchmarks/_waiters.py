@@ -1,0 +1,107 @@
+"""8. Long-poll waiters: how many requests held by `Prefer: wait` the server carries, what
+each costs in memory, and whether it stays responsive meanwhile.
+
+A server with no workers (its tasks stay queued) and a 60 s wait cap; 2000 connections
+each hold a `GET /v1/face-detection/{id}` with `Prefer: wait=60`. The server's resident
+memory is read from /proc before and while they wait; the latency of plain requests
+(`GET /v1/face-detection/{id}` without Prefer) is measured before and while they wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ._common import MIB, Figure, Settings, median
+from ._server import BenchServer
+
+SECTION = "8. Long-poll waiters"
+WAITERS = 2000
+
+
+def _rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def _latency(server: BenchServer, path: str, runs: int = 30) -> float:
+    """Median ms of a plain GET, from a client of its own (the held requests' client keeps
+    2000 connections in its pool, which would slow its own requests down)."""
+    headers = {"Authorization": f"Bearer {server.token}"}
+    times = []
+    with httpx.Client(base_url=server.url, headers=headers, timeout=60) as api:
+        for _ in range(runs):
+            start = time.perf_counter()
+            reply = api.get(path)
+            times.append(time.perf_counter() - start)
+            reply.raise_for_status()
+    return median(times) * 1000
+
+
+async def _measure(server: BenchServer, count: int) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {server.token}"}
+    limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=count + 10)
+    async with httpx.AsyncClient(
+        base_url=server.url, headers=headers, timeout=120, limits=limits
+    ) as api:
+        reply = await api.post(
+            "/v1/face-detection", json={"assets": {"target_file_path": "https://example.com/a.png"}}
+        )
+        reply.raise_for_status()
+        path = f"/v1/face-detection/{reply.json()['id']}"
+        pid = server.pid
+        quiet_ms = await asyncio.to_thread(_latency, server, path)
+        rss_before = _rss(pid)
+        held = [
+            asyncio.create_task(api.get(path, headers={"Prefer": "wait=60"})) for _ in range(count)
+        ]
+        # Until every request has reached the server and settled into its wait.
+        settle_start = time.perf_counter()
+        while (await api.get("/healthz")).json().get("waiting", 0) < count:
+            if time.perf_counter() - settle_start > 120:
+                raise RuntimeError("the held requests never all reached the server")
+            await asyncio.sleep(0.2)
+        settled = time.perf_counter() - settle_start
+        rss_during = _rss(pid)
+        busy_ms = await asyncio.to_thread(_latency, server, path)
+        early = sum(task.done() for task in held)
+        for task in held:
+            task.cancel()
+        await asyncio.gather(*held, return_exceptions=True)
+    return {
+        "quiet_ms": quiet_ms,
+        "busy_ms": busy_ms,
+        "rss_before": rss_before,
+        "rss_during": rss_during,
+        "answered_early": early,
+        "settled_s": settled,
+    }
+
+
+def run(settings: Settings, workdir: Path) -> list[Figure]:
+    count = 200 if settings.quick else WAITERS
+    with BenchServer(workers=0, max_wait_seconds=60, allow_private_urls=True) as server:
+        found = asyncio.run(_measure(server, count))
+    per_waiter = (found["rss_during"] - found["rss_before"]) / count
+    context = (
+        f"{count} requests held at once; server RSS {found['rss_before'] / MIB:.0f} -> "
+        f"{found['rss_during'] / MIB:.0f} MiB; {found['answered_early']} answered before "
+        f"their wait ended; all were held {found['settled_s']:.1f} s after being sent"
+    )
+    return [
+        Figure(SECTION, "memory per held request", per_waiter / 1024, " KiB", None, context),
+        Figure(
+            SECTION,
+            "plain GET latency while they wait / idle",
+            found["busy_ms"] / found["quiet_ms"],
+            "x",
+            None,
+            f"median {found['busy_ms']:.1f} ms against {found['quiet_ms']:.1f} ms idle",
+        ),
+    ]
