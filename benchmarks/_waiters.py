@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +85,32 @@ async def _measure(server: BenchServer, count: int) -> dict[str, Any]:
     }
 
 
+def _request_cost(server: BenchServer, runs: int) -> dict[str, float]:
+    """CPU milliseconds per request on each side: the server's process (from /proc) and
+    this client's, for plain GETs of a task and for POSTs that create one."""
+    headers = {"Authorization": f"Bearer {server.token}"}
+    body = {"assets": {"target_file_path": "https://example.com/a.png"}}
+    cost: dict[str, float] = {}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=60) as api:
+        path = f"/v1/face-detection/{api.post('/v1/face-detection', json=body).json()['id']}"
+        calls: list[tuple[str, Callable[[], httpx.Response]]] = [
+            ("get", lambda: api.get(path)),
+            ("post", lambda: api.post("/v1/face-detection", json=body)),
+        ]
+        for name, call in calls:
+            call()
+            server_before, client_before = server.cpu_seconds(), time.process_time()
+            for _ in range(runs):
+                call().raise_for_status()
+            cost[f"{name}_server_ms"] = (server.cpu_seconds() - server_before) / runs * 1000
+            cost[f"{name}_client_ms"] = (time.process_time() - client_before) / runs * 1000
+    return cost
+
+
 def run(settings: Settings, workdir: Path) -> list[Figure]:
     count = 200 if settings.quick else WAITERS
     with BenchServer(workers=0, max_wait_seconds=60, allow_private_urls=True) as server:
+        cost = _request_cost(server, 100 if settings.quick else 500)
         found = asyncio.run(_measure(server, count))
     per_waiter = (found["rss_during"] - found["rss_before"]) / count
     context = (
@@ -94,7 +118,22 @@ def run(settings: Settings, workdir: Path) -> list[Figure]:
         f"{found['rss_during'] / MIB:.0f} MiB; {found['answered_early']} answered before "
         f"their wait ended; all were held {found['settled_s']:.1f} s after being sent"
     )
+    cost_context = (
+        f"GET of a task: server {cost['get_server_ms']:.2f} ms, client "
+        f"{cost['get_client_ms']:.2f} ms; POST /v1/face-detection: server "
+        f"{cost['post_server_ms']:.2f} ms, client {cost['post_client_ms']:.2f} ms (CPU)"
+    )
     return [
+        Figure(
+            SECTION,
+            "server CPU per GET",
+            cost["get_server_ms"],
+            " ms",
+            None,
+            cost_context,
+            dict(cost),
+        ),
+        Figure(SECTION, "server CPU per POST (create)", cost["post_server_ms"], " ms"),
         Figure(SECTION, "memory per held request", per_waiter / 1024, " KiB", None, context),
         Figure(
             SECTION,
