@@ -38,6 +38,8 @@ class SoakReport:
     clients: int
     duration: float
     requests: int = 0
+    polls: int = 0
+    held_polls: int = 0
     created: int = 0
     completed: int = 0
     failed: int = 0
@@ -63,6 +65,9 @@ class SoakReport:
             ("clients", f"{self.clients}"),
             ("duration (s)", f"{self.duration:g} (ran {self.elapsed:.1f})"),
             ("HTTP requests", f"{self.requests}"),
+            ("HTTP requests per task", f"{self.requests / max(self.created, 1):.1f}"),
+            ("GET polls per task", f"{self.polls / max(self.created, 1):.1f}"),
+            ("polls held by the server (Prefer: wait)", f"{self.held_polls}"),
             ("tasks created", f"{self.created}"),
             ("tasks completed", f"{self.completed}"),
             ("tasks failed", f"{self.failed}"),
@@ -87,6 +92,9 @@ async def _run_clients(url: str, photo: Path, work: Path, report: SoakReport) ->
 
     async def count(response: httpx.Response) -> None:
         report.requests += 1
+        if response.request.method == "GET" and "/v1/face-detection/" in response.url.path:
+            report.polls += 1
+            report.held_polls += "preference-applied" in response.headers
         if response.status_code >= 500:
             report.server_errors += 1
 
