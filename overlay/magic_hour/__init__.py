@@ -37,6 +37,7 @@ from ._errors import (
     RateLimitError,
     TaskFailedError,
     TaskTimeoutError,
+    UnexpectedTaskStatusError,
     UnprocessableEntityError,
 )
 from ._events import (
@@ -83,6 +84,7 @@ __all__ = [
     "TaskFailedError",
     "TaskProgress",
     "TaskTimeoutError",
+    "UnexpectedTaskStatusError",
     "UnprocessableEntityError",
     "UploadProgress",
     "UploadUrl",

@@ -50,6 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_detect_arguments(detect)
+    contract = commands.add_parser(
+        "contract",
+        help="test a deployment of the API against the document",
+        description=(
+            "Contract-test a deployment (default: a local server started for the run) against "
+            "the OpenAPI document this package ships, with schemathesis."
+        ),
+    )
+    from ._cli_contract import add_contract_arguments
+
+    add_contract_arguments(contract)
     serve = commands.add_parser(
         "serve",
         help="run the local reference server",
@@ -72,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "detect":
         return run_detect(args)
+    if args.command == "contract":
+        from ._cli_contract import run_contract
+
+        return run_contract(args)
     if args.command == "serve":
         if getattr(args, "missing_extra", False):
             parser.exit(2, f"magic-hour serve needs the server extra:\n    {_SERVER_EXTRA}\n")

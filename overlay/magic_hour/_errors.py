@@ -25,6 +25,7 @@ __all__ = [
     "RateLimitError",
     "TaskFailedError",
     "TaskTimeoutError",
+    "UnexpectedTaskStatusError",
     "UnprocessableEntityError",
     "status_error_from_response",
 ]
@@ -107,14 +108,45 @@ class APIResponseValidationError(MagicHourError):
 
 
 class TaskFailedError(MagicHourError):
-    """The task ended in status `error`. `task` is the last `FaceDetection` read."""
+    """The task ended in status `error`. `task` is the last `FaceDetection` read.
+
+    `error_message` is the task's reason; `error_code` the `code` of the `error` object
+    that the hosted API may add (`{"code", "message"}`), whose message stands in when
+    `error_message` is absent.
+    """
 
     def __init__(self, task: FaceDetection) -> None:
+        error = task.additional_properties.get("error")
+        error = error if isinstance(error, dict) else {}
+        code = error.get("code")
         reason = task.error_message if isinstance(task.error_message, str) else None
+        if reason is None and isinstance(error.get("message"), str):
+            reason = error["message"]
         detail = f": {reason}" if reason else " (no reason given)"
-        super().__init__(f"face detection {task.id} failed{detail}")
+        if isinstance(code, str | int):
+            detail += f" [{code}]"
+        super().__init__(f"face detection {task.id} {self._verb(task)}{detail}")
         self.task = task
         self.error_message = reason
+        self.error_code = str(code) if isinstance(code, str | int) else None
+
+    @staticmethod
+    def _verb(task: FaceDetection) -> str:
+        return "failed"
+
+
+class UnexpectedTaskStatusError(TaskFailedError):
+    """The task reached a status this SDK does not know (one the API added, such as
+    `canceled`), so it cannot tell whether the task will ever complete; `status` says which.
+    A `TaskFailedError`, so code that handles failed tasks handles it too."""
+
+    def __init__(self, task: FaceDetection) -> None:
+        super().__init__(task)
+        self.status = str(task.status)
+
+    @staticmethod
+    def _verb(task: FaceDetection) -> str:
+        return f"stopped in status {str(task.status)!r}, which this SDK does not know"
 
 
 class TaskTimeoutError(MagicHourError, TimeoutError):

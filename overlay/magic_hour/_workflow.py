@@ -19,7 +19,12 @@ from ._downloads import (
     sanitize_filename,
     unique_names,
 )
-from ._errors import APIResponseValidationError, TaskFailedError, TaskTimeoutError
+from ._errors import (
+    APIResponseValidationError,
+    TaskFailedError,
+    TaskTimeoutError,
+    UnexpectedTaskStatusError,
+)
 from ._events import ProgressCallback, TaskCreated, TaskProgress
 from ._operations import Context, send
 from ._params import RequestOptions
@@ -29,6 +34,7 @@ from ._uploads import LocalFile, classify_file
 
 __all__ = ["MAX_CONCURRENT_DOWNLOADS", "FaceDetectionResult", "download_faces", "generate"]
 
+_IN_PROGRESS = frozenset({FaceDetectionStatus.QUEUED, FaceDetectionStatus.RENDERING})
 # Enough to hide latency; few enough not to swamp the storage host or the disk.
 MAX_CONCURRENT_DOWNLOADS = 4
 
@@ -127,6 +133,9 @@ def wait(
             return task
         if task.status is FaceDetectionStatus.ERROR:
             raise TaskFailedError(task)
+        if task.status not in _IN_PROGRESS:
+            # A status the API added: waiting could last forever.
+            raise UnexpectedTaskStatusError(task)
         remaining = deadline - context.clock()
         if remaining <= 0:
             raise TaskTimeoutError(task, poll_timeout)
