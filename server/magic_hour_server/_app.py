@@ -34,6 +34,7 @@ from ._auth import bearer_handler
 from ._config import Settings
 from ._detector import FaceDetector, default_detector
 from ._logging import BodyTimeout, BodyTooLarge, RequestGuard
+from ._outcomes import ScriptedOutcomes, ScriptedResponses
 from ._schema import extend_validator, load_document
 from ._signing import Signer, load_or_create_key
 from ._storage import Files, api_path
@@ -82,10 +83,11 @@ class ServerState:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.waiters = TaskWaiters()
+        self.outcomes = ScriptedOutcomes()
         self.store = Store(settings.data_dir / "tasks.sqlite3", on_change=self.waiters.changed)
         self.files = Files(settings.data_dir)
         self.signer = Signer(load_or_create_key(settings.data_dir / "signing.key"))
-        self.pool = WorkerPool(settings, self.store, self.files, detector)
+        self.pool = WorkerPool(settings, self.store, self.files, detector, self.outcomes)
 
     def signed_url_and_expiry(
         self, method: str, item_id: str, name: str, ttl: float
@@ -207,4 +209,4 @@ def create_app(
         body_timeout=settings.body_timeout,
         upload_prefix="/api-assets/",
     )
-    return CancelOnDisconnect(guarded), state
+    return CancelOnDisconnect(ScriptedResponses(guarded, state.outcomes)), state

@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from ._config import Settings, default_workers
+from ._outcomes import ScriptedOutcomes
 
 _START_TIMEOUT = 30.0
 
@@ -64,6 +65,14 @@ class LocalServer:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.state: Any = None
+
+    @property
+    def outcomes(self) -> ScriptedOutcomes:
+        """Outcomes a test can ask for: a failed task, a slow task, a 429 (`_outcomes`)."""
+        if self.state is None:
+            raise RuntimeError("the server is not running")
+        outcomes: ScriptedOutcomes = self.state.outcomes
+        return outcomes
 
     def __enter__(self) -> LocalServer:
         self.start()

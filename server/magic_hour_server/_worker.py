@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from ._face_quality import UsableLimits
 from ._fetch import download, extension_of
 from ._media import MediaError, kind_of
+from ._outcomes import ScriptedOutcomes
 from ._processing import process_image
 from ._storage import Files, parse_api_path
 from ._tasks import Face, Store, Task
@@ -67,9 +68,11 @@ class WorkerPool:
         store: Store,
         files: Files,
         detector: Callable[[], FaceDetector],
+        outcomes: ScriptedOutcomes | None = None,
     ) -> None:
         self._settings, self._store, self._files = settings, store, files
         self._detector = detector
+        self._outcomes = outcomes or ScriptedOutcomes()
         self._stop = threading.Event()
         self._wake = threading.Condition()
         self._threads: list[threading.Thread] = []
@@ -127,6 +130,14 @@ class WorkerPool:
 
     def _execute(self, task: Task) -> None:
         started = time.monotonic()
+        script = self._outcomes.take_task()
+        if script is not None:
+            # A test asked for this task's outcome (`LocalServer.outcomes`).
+            if self._stop.wait(script.delay):
+                return
+            if script.failure is not None:
+                self._finish(task.id, script.failure)
+                return
         try:
             self._detect(task)
         except Stopping:
