@@ -89,13 +89,7 @@ def generate(
     )
     _emit(on_progress, TaskCreated(created.id, created.credits_charged))
     if not wait_for_completion:
-        task = FaceDetection(
-            id=created.id,
-            credits_charged=created.credits_charged,
-            status=FaceDetectionStatus.QUEUED,
-            faces=[],
-        )
-        return FaceDetectionResult.from_task(task, [])
+        return FaceDetectionResult.from_task(_queued(created.id, created.credits_charged), [])
     task = yield from wait(context, created.id, poll_timeout, on_progress, options, long_poll)
     paths: list[str] = []
     if download_outputs and task.faces:
@@ -191,6 +185,24 @@ def _download(
         return file.commit()
     finally:
         file.discard()
+
+
+def _queued(task_id: str, credits_charged: int) -> FaceDetection:
+    """The task as it is just after creation, without asking the API. Fields that a newer
+    document makes required, which the SDK cannot know yet, are None."""
+    known: dict[str, Any] = {
+        "id": task_id,
+        "credits_charged": credits_charged,
+        "status": FaceDetectionStatus.QUEUED,
+        "faces": [],
+    }
+    required = [
+        f.name for f in attrs.fields(FaceDetection) if f.init and f.default is attrs.NOTHING
+    ]
+    values: dict[str, Any] = {}
+    for name in required:
+        values[name] = known.get(name)
+    return FaceDetection(**values)
 
 
 def _emit(on_progress: ProgressCallback | None, event: TaskCreated | TaskProgress) -> None:

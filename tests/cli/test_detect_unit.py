@@ -29,6 +29,8 @@ from magic_hour._report import FaceRecord
 from magic_hour_client.models import FaceDetection
 from PIL import Image
 
+from tests.document import example
+
 
 def _args(*argv: str) -> argparse.Namespace:
     return build_parser().parse_args(["detect", "x.png", *argv])
@@ -93,7 +95,8 @@ def _response(status: int, message: str) -> httpx.Response:
 
 
 def _task(status: str, error: str | None = None) -> FaceDetection:
-    body = {"id": "t1", "credits_charged": 0, "status": status, "faces": []}
+    body = example("FaceDetection", id="t1", credits_charged=0, status=status, faces=[])
+    body.pop("error_message", None)
     if error:
         body["error_message"] = error
     return FaceDetection.from_dict(body)

@@ -9,7 +9,9 @@ from types import ModuleType
 from typing import Any
 
 from jsonschema import Draft4Validator
-from magic_hour_server._schema import extend_validator, load_document, resolve
+from magic_hour_server._schema import extend_validator, resolve
+
+from tests.document import document
 
 __all__ = [
     "DOCUMENT",
@@ -23,7 +25,7 @@ __all__ = [
     "schema_variant",
 ]
 
-DOCUMENT = load_document()
+DOCUMENT = document()  # the committed document, or the drill's changed copy
 Validator = extend_validator(Draft4Validator)
 
 

@@ -71,3 +71,20 @@ def test_the_generated_package_says_it_is_typed() -> None:
 
     # Without py.typed, a user's type checker would see every re-exported model as Any.
     assert (Path(magic_hour_client.__file__).parent / "py.typed").is_file()
+
+
+def test_the_api_change_drill_breaks_no_test() -> None:
+    # A new required nullable object, a new enum value and a removed optional field, all at
+    # once: regenerated into a temporary package, the SDK's unit tests and the document's
+    # model tests (bodies built from the document's examples) all still pass against it.
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "api_change_drill.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    summary = run.stdout.strip().splitlines()[-1]
+    assert "required-object, new-enum-value, removed-field:" in summary
+    assert "failed" not in summary and "error" not in summary and "passed" in summary

@@ -12,6 +12,8 @@ import httpx
 import pytest
 from magic_hour import AsyncClient, Client
 
+from tests.document import example
+
 TOKEN = "sk-test-secret-token-123"
 BASE_URL = "https://api.test"
 STORAGE = "https://storage.test"
@@ -39,11 +41,15 @@ class BrokenStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 
 def task_body(task_id: str, status: str, faces: list[dict[str, Any]], **extra: Any) -> Any:
-    return {"id": task_id, "credits_charged": 3, "status": status, "faces": faces, **extra}
+    """A task as the API sends it: the document's example, with these values."""
+    body = example("FaceDetection", id=task_id, credits_charged=3, status=status, faces=faces)
+    body.pop("error_message", None)  # only on failed tasks, when a test says so
+    return {**body, **extra}
 
 
-def face(name: str, task_id: str = "task-1") -> dict[str, str]:
-    return {"path": f"api-assets/{task_id}/{name}", "url": f"{STORAGE}/api-assets/{task_id}/{name}"}
+def face(name: str, task_id: str = "task-1") -> dict[str, Any]:
+    path = f"api-assets/{task_id}/{name}"
+    return example("DetectedFace", path=path, url=f"{STORAGE}/{path}")
 
 
 class StreamingMockTransport(httpx.MockTransport):
@@ -111,7 +117,9 @@ class FakeApi:
             self.uploaded.append(request.extensions["body_size"])
             return httpx.Response(200)
         if request.method == "POST" and path == "/v1/face-detection":
-            return httpx.Response(200, json={"id": "task-1", "credits_charged": 3})
+            return httpx.Response(
+                200, json=example("FaceDetectionCreated", id="task-1", credits_charged=3)
+            )
         if request.method == "GET" and path.startswith("/v1/face-detection/"):
             status = self.statuses[min(self.polls, len(self.statuses) - 1)]
             self.polls += 1
@@ -125,13 +133,14 @@ class FakeApi:
         return httpx.Response(404, json={"message": "Not Found"})
 
     @staticmethod
-    def _upload_item(item: dict[str, str]) -> dict[str, str]:
+    def _upload_item(item: dict[str, str]) -> dict[str, Any]:
         name = f"1234.{item['extension']}"
-        return {
-            "upload_url": f"{STORAGE}/upload/{name}?signature=abc",
-            "expires_at": "2030-01-01T00:00:00Z",
-            "file_path": f"api-assets/id/{name}",
-        }
+        return example(
+            "UploadUrl",
+            upload_url=f"{STORAGE}/upload/{name}?signature=abc",
+            expires_at="2030-01-01T00:00:00Z",
+            file_path=f"api-assets/id/{name}",
+        )
 
 
 class FakeTime:
