@@ -116,11 +116,15 @@ def wait(
     started = context.clock()
     deadline = started + poll_timeout
     asking = context.long_poll if long_poll is None else long_poll
+    polled = False
     read_timeout = context.timeout_for(options).read
     while True:
         remaining = deadline - context.clock()
-        wait_for = long_poll_wait(read_timeout, remaining) if asking else None
+        # The first read is not held: a held read answers when the task changes from how
+        # it was when the read arrived, and the caller has seen no status yet.
+        wait_for = long_poll_wait(read_timeout, remaining) if asking and polled else None
         task, held = yield from _operations.poll(context, id, wait_for, options)
+        polled = True
         progress = task.progress if isinstance(task.progress, int | float) else None
         _emit(on_progress, TaskProgress(task.id, task.status.value, progress, len(task.faces)))
         if task.status is FaceDetectionStatus.COMPLETE:

@@ -20,5 +20,5 @@ def test_a_short_soak_loses_nothing() -> None:
     assert report.completed == report.created, report.errors
     assert len(report.latencies) == report.completed
     assert not report.errors
-    # The clients long-poll: every poll was held by the server until its task changed.
-    assert report.polls > 0 and report.held_polls == report.polls
+    # The clients long-poll: every poll but each task's first was held by the server.
+    assert report.held_polls > 0 and report.held_polls >= report.polls - report.created

@@ -49,7 +49,10 @@ def test_a_slow_task_is_seen_rendering_first(server: LocalServer, photo: Path) -
             on_progress=lambda event: seen.append(getattr(event, "status", "")),
         )
     assert res.status == "complete"
-    assert "rendering" in seen and seen[-1] == "complete"
+    # The first read is not held, so the caller sees the task before it completes.
+    statuses = [status for status in seen if status]
+    assert statuses[0] in ("queued", "rendering") and statuses[-1] == "complete"
+    assert "rendering" in statuses
 
 
 def test_throttled_requests_get_429_with_retry_after(server: LocalServer) -> None:
