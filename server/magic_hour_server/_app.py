@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 import anyio
+import sqlalchemy.exc
 
 with warnings.catch_warnings():
     # connexion imports starlette's test client and jsonschema's RefResolver, which warn.
@@ -34,6 +35,7 @@ from ._auth import bearer_handler
 from ._config import Settings
 from ._detector import FaceDetector, default_detector
 from ._logging import BodyTimeout, BodyTooLarge, RequestGuard
+from ._notify import Listener
 from ._outcomes import ScriptedOutcomes, ScriptedResponses
 from ._schema import extend_validator, load_document
 from ._signing import Signer, load_or_create_key
@@ -84,10 +86,30 @@ class ServerState:
         self.settings = settings
         self.waiters = TaskWaiters()
         self.outcomes = ScriptedOutcomes()
-        self.store = Store(settings.data_dir / "tasks.sqlite3", on_change=self.waiters.changed)
+        self.store = Store(
+            settings.database or settings.data_dir / "tasks.sqlite3",
+            on_change=self.waiters.changed,
+            migrate=settings.role != "worker",
+        )
         self.files = Files(settings.data_dir)
         self.signer = Signer(load_or_create_key(settings.data_dir / "signing.key"))
         self.pool = WorkerPool(settings, self.store, self.files, detector, self.outcomes)
+        self.listener: Listener | None = None
+        if self.store.dialect == "postgresql":
+            self.listener = Listener(self.store.url, self.waiters.changed, self.pool.notify)
+
+    def start(self) -> None:
+        """Start the workers (as the role says) and the cross-process listener."""
+        if self.listener is not None:
+            self.listener.start()
+        self.pool.start()
+
+    def stop(self) -> None:
+        self.waiters.close()
+        self.pool.stop()
+        if self.listener is not None:
+            self.listener.stop()
+        self.store.close()
 
     def signed_url_and_expiry(
         self, method: str, item_id: str, name: str, ttl: float
@@ -109,6 +131,10 @@ def _message(status: int, detail: Any, title: Any) -> str:
 
 def _out_of_space(exc: Exception) -> bool:
     """True when `exc` says the data directory's disk (or quota) is full."""
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and isinstance(exc.orig, Exception):
+        exc = exc.orig
+        if getattr(exc, "sqlstate", None) == "53100":  # PostgreSQL: disk_full
+            return True
     if isinstance(exc, OSError):
         return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
     if isinstance(exc, sqlite3.OperationalError):
@@ -161,13 +187,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        state.pool.start()
+        state.start()
         try:
             yield
         finally:
-            state.waiters.close()
-            await anyio.to_thread.run_sync(state.pool.stop)
-            state.store.close()
+            await anyio.to_thread.run_sync(state.stop)
 
     validators = dict(VALIDATOR_MAP)
     validators["body"] = MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": _BodyValidator})

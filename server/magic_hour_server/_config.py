@@ -41,6 +41,12 @@ class Settings:
     upload_url_ttl: float = 3600.0
     face_url_ttl: float = 7 * 24 * 3600.0
     video_sample_fps: float = 4.0
+    database: str | None = None
+    """A database URL (`postgresql://...`); None: SQLite in the data directory."""
+    role: str = "all"
+    """"api" only answers HTTP, "worker" only detects, "all" does both (one process)."""
+    lease_seconds: float = 30.0
+    """How long a worker's claim on a task lasts without a heartbeat (PostgreSQL)."""
     max_wait_seconds: float = 30.0
     """The longest `Prefer: wait=N` honoured on reading a task (longer ones are capped)."""
     keep_all_faces: bool = False
@@ -60,6 +66,12 @@ class Settings:
             raise ValueError("workers must be 0 or more")
         if not 0 <= self.max_wait_seconds <= 3600:
             raise ValueError("max_wait_seconds must be between 0 and 3600")
+        if self.role not in ("all", "api", "worker"):
+            raise ValueError("role must be 'all', 'api' or 'worker'")
+        if self.role != "all" and not (self.database or "").startswith("postgres"):
+            raise ValueError(
+                "--role api and --role worker need a shared database: --database postgresql://..."
+            )
         if self.detector_precision not in ("fp32", "int8"):
             raise ValueError("detector_precision must be 'fp32' or 'int8'")
         if not self.video_sample_fps > 0:

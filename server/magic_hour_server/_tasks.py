@@ -1,48 +1,40 @@
-"""Task, face and upload records in SQLite (WAL), shared by the API and the workers."""
+"""Task, face and upload records, shared by the API and the workers.
+
+One set of queries (SQLAlchemy Core) over SQLite in the data directory (the default) or
+PostgreSQL (`_database`). Workers claim a task under a lease that they renew while they
+work; a task whose lease ran out (its worker died) is claimed again by another worker,
+its partial faces first removed, and writes from a worker that lost its lease are refused,
+so a task never completes twice and no face is stored twice. On PostgreSQL each change is
+also announced with NOTIFY, so other processes wake at once (`_notify`).
+"""
 
 from __future__ import annotations
 
 import base64
 import secrets
-import sqlite3
+import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    status TEXT NOT NULL,
-    target TEXT NOT NULL,
-    threshold REAL NOT NULL,
-    progress REAL NOT NULL DEFAULT 0,
-    error_message TEXT,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tasks_status ON tasks (status, created_at);
-CREATE TABLE IF NOT EXISTS faces (
-    task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
-    frame INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    x INTEGER NOT NULL, y INTEGER NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL,
-    score REAL NOT NULL,
-    frame_time REAL,
-    PRIMARY KEY (task_id, frame, idx)
-);
-CREATE TABLE IF NOT EXISTS assets (
-    id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    name TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    uploaded_at REAL,
-    size INTEGER
-);
-"""
+import sqlalchemy as sa
+
+from ._database import assets, engine_for, faces, prepare, tasks
+
+LEASE_SECONDS = 30.0
+"""How long a worker's claim on a task lasts without a heartbeat; then another takes it."""
+TASK_CHANGED = "magic_hour_task_changed"  # PostgreSQL NOTIFY channels
+TASK_QUEUED = "magic_hour_task_queued"
+
+
+def worker_name() -> str:
+    """This process's name as a lease owner: host, process id and a random part."""
+    import os
+
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 def new_id() -> str:
@@ -85,178 +77,266 @@ class Asset:
 
 
 class Store:
-    """One SQLite connection behind a lock: every statement here takes well under a millisecond."""
+    """The task store. Thread-safe; every method is one short transaction."""
 
-    def __init__(self, path: Path, on_change: Callable[[str], None] | None = None) -> None:
-        """`on_change(task_id)` is called after each committed change to a task's status,
-        progress or faces (from the thread that made it)."""
+    def __init__(
+        self,
+        database: str | Path,
+        on_change: Callable[[str], None] | None = None,
+        *,
+        migrate: bool = True,
+    ) -> None:
+        """`database` is a SQLite file or a database URL. `on_change(task_id)` is called
+        after each committed change to a task's status, progress or faces (from the thread
+        that made it). With `migrate`, the schema is brought up to date first."""
+        url = database if isinstance(database, str) else f"sqlite:///{database}"
+        self.url = url
+        self._engine = engine_for(url)
+        self.dialect = self._engine.dialect.name
         self._on_change = on_change or (lambda _task_id: None)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(_SCHEMA)
+        self._closed = threading.Event()
+        prepare(self._engine, migrate=migrate)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._closed.set()
+        self._engine.dispose()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _notify(self, db: sa.Connection, channel: str, payload: str) -> None:
+        if self.dialect == "postgresql":
+            db.execute(sa.select(sa.func.pg_notify(channel, payload)))
+
+    def _changed(self, db: sa.Connection, task_id: str) -> None:
+        self._notify(db, TASK_CHANGED, task_id)
 
     # Tasks
 
     def create_task(self, owner: str, target: str, threshold: float) -> str:
         task_id, now = new_id(), time.time()
-        with self._transaction() as db:
+        with self._engine.begin() as db:
             db.execute(
-                "INSERT INTO tasks (id, owner, status, target, threshold, created_at, updated_at)"
-                " VALUES (?, ?, 'queued', ?, ?, ?, ?)",
-                (task_id, owner, target, threshold, now, now),
-            )
+                tasks.insert().values(
+                    id=task_id, owner=owner, status="queued", target=target,
+                    threshold=threshold, progress=0.0, created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+            self._notify(db, TASK_QUEUED, task_id)
         return task_id
 
     def get_task(self, task_id: str) -> Task | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, owner, status, target, threshold, progress, error_message, created_at"
-                " FROM tasks WHERE id = ?",
-                (task_id,),
-            ).fetchone()
+        with self._engine.connect() as db:
+            row = db.execute(sa.select(*_TASK_COLUMNS).where(tasks.c.id == task_id)).first()
             if row is None:
                 return None
-            faces = [
-                Face(frame, idx, (x, y, w, h), score, frame_time)
-                for frame, idx, x, y, w, h, score, frame_time in self._db.execute(
-                    "SELECT frame, idx, x, y, width, height, score, frame_time FROM faces"
-                    " WHERE task_id = ? ORDER BY rowid",
-                    (task_id,),
-                )
-            ]
-        task_id, owner, status, target, threshold, progress, error_message, created_at = row
-        return Task(
-            task_id, owner, status, target, threshold, progress, error_message, created_at, faces
-        )
+            found = db.execute(
+                sa.select(*_FACE_COLUMNS)
+                .where(faces.c.task_id == task_id)
+                .order_by(faces.c.frame, faces.c.idx)
+            ).all()
+            db.rollback()
+        task_faces = [Face(f[0], f[1], (f[2], f[3], f[4], f[5]), f[6], f[7]) for f in found]
+        return Task(*row, faces=task_faces)  # type: ignore[misc]
 
-    def claim_next(self) -> Task | None:
-        """The oldest queued task, now `rendering`; None when none is waiting."""
-        with self._transaction() as db:
+    def claim_next(self, worker: str = "local", lease: float = LEASE_SECONDS) -> Task | None:
+        """The oldest queued task, or one whose lease ran out, now `rendering` under a lease
+        held by `worker`; None when there is none. A task taken over from a dead worker
+        has its partial faces removed first (its files are the caller's to remove)."""
+        now = time.time()
+        with self._engine.begin() as db:
             row = db.execute(
-                "SELECT id FROM tasks WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1"
-            ).fetchone()
+                sa.select(tasks.c.id, tasks.c.status)
+                .where(
+                    (tasks.c.status == "queued")
+                    | ((tasks.c.status == "rendering") & (tasks.c.lease_until < now))
+                )
+                .order_by(tasks.c.created_at, tasks.c.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
             if row is None:
                 return None
+            task_id = row[0]
+            if row[1] == "rendering":
+                db.execute(faces.delete().where(faces.c.task_id == task_id))
             db.execute(
-                "UPDATE tasks SET status = 'rendering', progress = 0, updated_at = ? WHERE id = ?",
-                (time.time(), row[0]),
+                tasks.update()
+                .where(tasks.c.id == task_id)
+                .values(
+                    status="rendering", progress=0.0, updated_at=now, lease_owner=worker,
+                    lease_until=now + lease, attempts=tasks.c.attempts + 1,
+                )
+            )  # fmt: skip
+            self._changed(db, task_id)
+        self._on_change(task_id)
+        return self.get_task(task_id)
+
+    def renew_lease(self, task_id: str, worker: str, lease: float = LEASE_SECONDS) -> bool:
+        """Extend `worker`'s lease on `task_id`; False when it is no longer theirs."""
+        with self._engine.begin() as db:
+            result = db.execute(
+                tasks.update()
+                .where(self._held(task_id, worker))
+                .values(lease_until=time.time() + lease)
             )
-        self._on_change(row[0])
-        return self.get_task(row[0])
+        return bool(result.rowcount)
+
+    @staticmethod
+    def _held(task_id: str, worker: str | None) -> Any:
+        condition = tasks.c.id == task_id
+        if worker is not None:
+            condition = (
+                condition & (tasks.c.lease_owner == worker) & (tasks.c.status == "rendering")
+            )
+        return condition
 
     def requeue_interrupted(self) -> list[str]:
-        """Put tasks left `rendering` by a stopped process back in the queue, without faces."""
-        with self._transaction() as db:
-            ids = [r[0] for r in db.execute("SELECT id FROM tasks WHERE status = 'rendering'")]
+        """Put tasks left `rendering` by a stopped process back in the queue, without faces
+        (for a single process on its own database, at start)."""
+        with self._engine.begin() as db:
+            ids = [
+                r[0] for r in db.execute(sa.select(tasks.c.id).where(tasks.c.status == "rendering"))
+            ]
             for task_id in ids:
-                db.execute("DELETE FROM faces WHERE task_id = ?", (task_id,))
+                db.execute(faces.delete().where(faces.c.task_id == task_id))
                 db.execute(
-                    "UPDATE tasks SET status = 'queued', progress = 0 WHERE id = ?", (task_id,)
+                    tasks.update()
+                    .where(tasks.c.id == task_id)
+                    .values(status="queued", progress=0.0, lease_owner=None, lease_until=None)
                 )
         return ids
 
-    def add_face(self, task_id: str, face: Face) -> None:
-        with self._transaction() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO faces"
-                " (task_id, frame, idx, x, y, width, height, score, frame_time)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (task_id, face.frame, face.index, *face.box, face.score, face.frame_time),
-            )
+    def add_face(self, task_id: str, face: Face, worker: str | None = None) -> bool:
+        """Store `face`; False (nothing stored) when `worker` no longer holds the task."""
+        values = {
+            "task_id": task_id, "frame": face.frame, "idx": face.index,
+            "x": face.box[0], "y": face.box[1], "width": face.box[2], "height": face.box[3],
+            "score": face.score, "frame_time": face.frame_time,
+        }  # fmt: skip
+        with self._engine.begin() as db:
+            if worker is not None and not self._locked(db, task_id, worker):
+                return False
+            insert = _upsert(self.dialect, faces, values, ["task_id", "frame", "idx"])
+            db.execute(insert)
+            self._changed(db, task_id)
         self._on_change(task_id)
+        return True
 
-    def set_progress(self, task_id: str, fraction: float) -> None:
-        with self._transaction() as db:
-            db.execute(
-                "UPDATE tasks SET progress = ?, updated_at = ? WHERE id = ?",
-                (min(1.0, max(0.0, fraction)), time.time(), task_id),
+    def _locked(self, db: sa.Connection, task_id: str, worker: str) -> bool:
+        """Whether `worker` holds `task_id`, locking its row until the transaction ends."""
+        row = db.execute(
+            sa.select(tasks.c.id).where(self._held(task_id, worker)).with_for_update()
+        ).first()
+        return row is not None
+
+    def set_progress(self, task_id: str, fraction: float, worker: str | None = None) -> bool:
+        with self._engine.begin() as db:
+            result = db.execute(
+                tasks.update()
+                .where(self._held(task_id, worker))
+                .values(progress=min(1.0, max(0.0, fraction)), updated_at=time.time())
             )
-        self._on_change(task_id)
+            if result.rowcount:
+                self._changed(db, task_id)
+        if result.rowcount:
+            self._on_change(task_id)
+        return bool(result.rowcount)
 
-    def finish(self, task_id: str, *, error_message: str | None = None) -> None:
+    def finish(
+        self, task_id: str, *, error_message: str | None = None, worker: str | None = None
+    ) -> bool:
+        """End the task (`complete`, or `error` with the message); False when `worker` no
+        longer holds it (another worker took it over: its outcome stands)."""
         status = "complete" if error_message is None else "error"
-        with self._transaction() as db:
-            db.execute(
-                "UPDATE tasks SET status = ?, error_message = ?, updated_at = ?,"
-                " progress = CASE WHEN ? = 'complete' THEN 1 ELSE progress END WHERE id = ?",
-                (status, error_message, time.time(), status, task_id),
-            )
-        self._on_change(task_id)
+        values: dict[str, Any] = {
+            "status": status, "error_message": error_message, "updated_at": time.time(),
+            "lease_owner": None, "lease_until": None,
+        }  # fmt: skip
+        if status == "complete":
+            values["progress"] = 1.0
+        with self._engine.begin() as db:
+            result = db.execute(tasks.update().where(self._held(task_id, worker)).values(**values))
+            if result.rowcount:
+                self._changed(db, task_id)
+        if result.rowcount:
+            self._on_change(task_id)
+        return bool(result.rowcount)
 
     def has_queued(self) -> bool:
-        with self._lock:
-            row = self._db.execute("SELECT 1 FROM tasks WHERE status = 'queued' LIMIT 1")
-            return row.fetchone() is not None
+        with self._engine.connect() as db:
+            row = db.execute(sa.select(tasks.c.id).where(tasks.c.status == "queued").limit(1))
+            found = row.first() is not None
+            db.rollback()
+        return found
 
     # Uploaded assets
 
     def create_asset(self, owner: str, name: str) -> str:
         asset_id = new_id()
-        with self._transaction() as db:
+        with self._engine.begin() as db:
             db.execute(
-                "INSERT INTO assets (id, owner, name, created_at) VALUES (?, ?, ?, ?)",
-                (asset_id, owner, name, time.time()),
+                assets.insert().values(id=asset_id, owner=owner, name=name, created_at=time.time())
             )
         return asset_id
 
     def get_asset(self, asset_id: str, name: str) -> Asset | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT id, owner, name, uploaded_at IS NOT NULL FROM assets"
-                " WHERE id = ? AND name = ?",
-                (asset_id, name),
-            ).fetchone()
-        return None if row is None else Asset(row[0], row[1], row[2], bool(row[3]))
+        with self._engine.connect() as db:
+            row = db.execute(
+                sa.select(assets.c.id, assets.c.owner, assets.c.name, assets.c.uploaded_at).where(
+                    (assets.c.id == asset_id) & (assets.c.name == name)
+                )
+            ).first()
+            db.rollback()
+        return None if row is None else Asset(row[0], row[1], row[2], row[3] is not None)
 
     def mark_uploaded(self, asset_id: str, size: int) -> None:
-        with self._transaction() as db:
+        with self._engine.begin() as db:
             db.execute(
-                "UPDATE assets SET uploaded_at = ?, size = ? WHERE id = ?",
-                (time.time(), size, asset_id),
+                assets.update()
+                .where(assets.c.id == asset_id)
+                .values(uploaded_at=time.time(), size=size)
             )
 
     # Retention
 
     def older_than(self, cutoff: float) -> tuple[list[str], list[str]]:
         """Ids of finished tasks and of uploads created before `cutoff` (unix time)."""
-        with self._lock:
-            tasks = [
-                r[0]
-                for r in self._db.execute(
-                    "SELECT id FROM tasks WHERE created_at < ? AND status IN ('complete', 'error')",
-                    (cutoff,),
+        with self._engine.connect() as db:
+            old_tasks = db.execute(
+                sa.select(tasks.c.id).where(
+                    (tasks.c.created_at < cutoff) & tasks.c.status.in_(["complete", "error"])
                 )
-            ]
-            assets = [
-                r[0]
-                for r in self._db.execute("SELECT id FROM assets WHERE created_at < ?", (cutoff,))
-            ]
-        return tasks, assets
+            ).all()
+            old_assets = db.execute(
+                sa.select(assets.c.id).where(assets.c.created_at < cutoff)
+            ).all()
+            db.rollback()
+        return [r[0] for r in old_tasks], [r[0] for r in old_assets]
 
     def delete_task(self, task_id: str) -> None:
-        with self._transaction() as db:
-            db.execute("DELETE FROM faces WHERE task_id = ?", (task_id,))
-            db.execute("DELETE FROM tasks WHERE id = ?", (task_id,))
+        with self._engine.begin() as db:
+            db.execute(faces.delete().where(faces.c.task_id == task_id))
+            db.execute(tasks.delete().where(tasks.c.id == task_id))
 
     def delete_asset(self, asset_id: str) -> None:
-        with self._transaction() as db:
-            db.execute("DELETE FROM assets WHERE id = ?", (asset_id,))
+        with self._engine.begin() as db:
+            db.execute(assets.delete().where(assets.c.id == asset_id))
+
+
+_TASK_COLUMNS = [
+    tasks.c.id, tasks.c.owner, tasks.c.status, tasks.c.target, tasks.c.threshold,
+    tasks.c.progress, tasks.c.error_message, tasks.c.created_at,
+]  # fmt: skip
+_FACE_COLUMNS = [
+    faces.c.frame, faces.c.idx, faces.c.x, faces.c.y, faces.c.width, faces.c.height,
+    faces.c.score, faces.c.frame_time,
+]  # fmt: skip
+
+
+def _upsert(dialect: str, table: sa.Table, values: dict[str, Any], keys: list[str]) -> Any:
+    """INSERT, or UPDATE the row with the same `keys`: the same statement in either dialect."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    statement = insert(table).values(**values)
+    updates = {name: statement.excluded[name] for name in values if name not in keys}
+    return statement.on_conflict_do_update(index_elements=keys, set_=updates)

@@ -15,7 +15,7 @@ from ._media import MediaError, kind_of
 from ._outcomes import ScriptedOutcomes
 from ._processing import process_image
 from ._storage import Files, parse_api_path
-from ._tasks import Face, Store, Task
+from ._tasks import Face, Store, Task, worker_name
 from ._video import process_video
 
 if TYPE_CHECKING:
@@ -28,14 +28,18 @@ log = logging.getLogger("magic_hour_server.worker")
 
 
 class Stopping(Exception):
-    """The server is shutting down: leave the task as it is, the next start runs it again."""
+    """The server is shutting down, or this worker lost the task's lease: leave the task as
+    it is; the next start, or the worker that took it over, runs it."""
 
 
 class _TaskSink:
     """Stores each face as it is found, so that GET shows it at once."""
 
-    def __init__(self, task_id: str, store: Store, files: Files, stop: threading.Event) -> None:
+    def __init__(
+        self, task_id: str, store: Store, files: Files, stop: threading.Event, worker: str
+    ) -> None:
         self._task_id, self._store, self._files, self._stop = task_id, store, files, stop
+        self._worker = worker
 
     def add_face(
         self,
@@ -51,12 +55,39 @@ class _TaskSink:
             raise Stopping
         face = Face(frame, index, box, score, frame_time)
         self._files.save_png(self._task_id, face.name, crop)
-        self._store.add_face(self._task_id, face)
+        if not self._store.add_face(self._task_id, face, worker=self._worker):
+            raise Stopping  # another worker took the task over
 
     def set_progress(self, fraction: float) -> None:
         if self._stop.is_set():
             raise Stopping
-        self._store.set_progress(self._task_id, fraction)
+        if not self._store.set_progress(self._task_id, fraction, worker=self._worker):
+            raise Stopping
+
+
+class _Heartbeat:
+    """Renews a worker's lease on a task while it works on it, from a thread of its own."""
+
+    def __init__(self, store: Store, task_id: str, worker: str, lease: float) -> None:
+        self._store, self._task_id, self._worker, self._lease = store, task_id, worker, lease
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="lease", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._done.wait(self._lease / 4):
+            try:
+                if not self._store.renew_lease(self._task_id, self._worker, self._lease):
+                    return  # taken over: the sink refuses this worker's writes
+            except Exception:
+                log.exception("task %s: cannot renew the lease", self._task_id)
 
 
 class WorkerPool:
@@ -72,17 +103,25 @@ class WorkerPool:
     ) -> None:
         self._settings, self._store, self._files = settings, store, files
         self._detector = detector
+        self._name = worker_name()
         self._outcomes = outcomes or ScriptedOutcomes()
         self._stop = threading.Event()
         self._wake = threading.Condition()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        for task_id in self._store.requeue_interrupted():
-            self._files.remove(task_id)
-            log.info("task %s was interrupted; queued again", task_id)
-        for number in range(self._settings.workers):
-            thread = threading.Thread(target=self._run, name=f"detect-{number}", daemon=True)
+        if self._store.dialect == "sqlite":
+            # One process on its own database: what it left rendering, it runs again now.
+            # (On PostgreSQL other processes may be running them: their leases decide.)
+            for task_id in self._store.requeue_interrupted():
+                self._files.remove(task_id)
+                log.info("task %s was interrupted; queued again", task_id)
+        workers = 0 if self._settings.role == "api" else self._settings.workers
+        for number in range(workers):
+            name = f"{self._name}/{number}"
+            thread = threading.Thread(
+                target=self._run, args=(name,), name=f"detect-{number}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
         sweeper = threading.Thread(target=self._sweep_loop, name="retention", daemon=True)
@@ -102,10 +141,11 @@ class WorkerPool:
         with self._wake:
             self._wake.notify_all()
 
-    def _run(self) -> None:
+    def _run(self, worker: str) -> None:
+        lease = self._settings.lease_seconds
         while not self._stop.is_set():
             try:
-                task = self._store.claim_next()
+                task = self._store.claim_next(worker, lease)
             except Exception:
                 log.exception("cannot read the task queue")
                 task = None
@@ -115,20 +155,25 @@ class WorkerPool:
                         self._wake.wait(timeout=1.0)
                 continue
             try:
-                self._execute(task)
+                # Partial crops of a run that died with its worker go; names are reused.
+                self._files.remove(task.id)
+                with _Heartbeat(self._store, task.id, worker, lease):
+                    self._execute(task, worker)
             except Exception:
                 # Recording the outcome failed (a full disk, say). Keep this worker alive,
                 # and try once more to end the task, so that no poller waits for ever.
                 log.exception("task %s: cannot record its outcome", task.id)
-                self._record_failure(task.id)
+                self._record_failure(task.id, worker)
 
-    def _record_failure(self, task_id: str) -> None:
+    def _record_failure(self, task_id: str, worker: str) -> None:
         try:
-            self._store.finish(task_id, error_message="the server could not store the result")
+            self._store.finish(
+                task_id, error_message="the server could not store the result", worker=worker
+            )
         except Exception:
             log.exception("task %s stays rendering until the next start", task_id)
 
-    def _execute(self, task: Task) -> None:
+    def _execute(self, task: Task, worker: str) -> None:
         started = time.monotonic()
         script = self._outcomes.take_task()
         if script is not None:
@@ -136,29 +181,30 @@ class WorkerPool:
             if self._stop.wait(script.delay):
                 return
             if script.failure is not None:
-                self._finish(task.id, script.failure)
+                self._finish(task.id, script.failure, worker)
                 return
         try:
-            self._detect(task)
+            self._detect(task, worker)
         except Stopping:
             return
         except MediaError as err:
-            self._finish(task.id, str(err))
+            self._finish(task.id, str(err), worker)
         except Exception:
             # A bug, not the input's fault: keep the worker alive and say so on the task.
             log.exception("task %s failed", task.id)
-            self._finish(task.id, "the detection failed unexpectedly")
+            self._finish(task.id, "the detection failed unexpectedly", worker)
         else:
-            self._finish(task.id, None)
+            self._finish(task.id, None, worker)
         log.info("task %s done in %.2f s", task.id, time.monotonic() - started)
 
-    def _finish(self, task_id: str, error: str | None) -> None:
+    def _finish(self, task_id: str, error: str | None, worker: str) -> None:
         if self._stop.is_set():
             return
-        self._store.finish(task_id, error_message=error)
+        if not self._store.finish(task_id, error_message=error, worker=worker):
+            log.warning("task %s was taken over by another worker; its outcome stands", task_id)
 
-    def _detect(self, task: Task) -> None:
-        sink = _TaskSink(task.id, self._store, self._files, self._stop)
+    def _detect(self, task: Task, worker: str) -> None:
+        sink = _TaskSink(task.id, self._store, self._files, self._stop, worker)
         source, downloaded = self._input(task)
         try:
             kind = kind_of(source, source.suffix)

@@ -1,0 +1,142 @@
+"""The database behind the task store: SQLite in the data directory (the default) or
+PostgreSQL, through SQLAlchemy Core, its schema kept by Alembic migrations.
+
+Alembic because the queries are SQLAlchemy Core already: one tool knows both dialects,
+keeps a version table, and can alter SQLite tables (batch mode). A database made before
+migrations existed (the baseline schema, no version table) is stamped as revision 0001
+and upgraded from there.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used: unreachable, or at a schema this code does not run."""
+
+
+metadata = sa.MetaData()
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("threshold", sa.Float, nullable=False),
+    sa.Column("progress", sa.Float, nullable=False, server_default="0"),
+    sa.Column("error_message", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("lease_owner", sa.Text),
+    sa.Column("lease_until", sa.Float),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+)
+faces = sa.Table(
+    "faces",
+    metadata,
+    sa.Column("task_id", sa.Text, sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("frame", sa.Integer, nullable=False),
+    sa.Column("idx", sa.Integer, nullable=False),
+    sa.Column("x", sa.Integer, nullable=False),
+    sa.Column("y", sa.Integer, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("frame_time", sa.Float),
+    sa.PrimaryKeyConstraint("task_id", "frame", "idx"),
+)
+assets = sa.Table(
+    "assets",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("uploaded_at", sa.Float),
+    sa.Column("size", sa.Integer),
+)
+
+
+def engine_for(url: str) -> sa.Engine:
+    """An engine for `url`: `sqlite:///path` or `postgresql://...` (psycopg 3)."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi: Any, _record: Any) -> None:
+            dbapi.isolation_level = None  # transactions are begun below, IMMEDIATE
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+                dbapi.execute(f"PRAGMA {pragma}")
+            dbapi.execute("PRAGMA busy_timeout=5000")
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(connection: Any) -> None:
+            # Take the write lock at once: two writers never deadlock upgrading a read lock.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return sa.create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+
+
+def _alembic(connection: sa.Connection) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    config = _alembic(None)  # type: ignore[arg-type]
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(connection: sa.Connection) -> str | None:
+    from alembic.migration import MigrationContext
+
+    revision: str | None = MigrationContext.configure(connection).get_current_revision()
+    return revision
+
+
+def prepare(engine: sa.Engine, *, migrate: bool) -> None:
+    """Bring the schema to this code's revision (`migrate`), or check that it is there."""
+    from alembic import command
+
+    head = head_revision()
+    try:
+        with engine.begin() as connection:
+            revision = current_revision(connection)
+            tables = set(sa.inspect(connection).get_table_names())
+            known = {path.stem.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("0*.py")}
+            if revision is not None and revision not in known:
+                raise DatabaseError(
+                    f"the database is at schema revision {revision}, newer than this server "
+                    f"knows ({head}): upgrade magic-hour-face-detection"
+                )
+            if revision == head:
+                return
+            if not migrate:
+                raise DatabaseError(
+                    f"the database is at schema revision {revision or 'none'}, this server "
+                    f"needs {head}: start a process with --role api or all, which migrates it"
+                )
+            config = _alembic(connection)
+            if revision is None and "tasks" in tables:
+                command.stamp(config, "0001")  # made before migrations existed
+            command.upgrade(config, "head")
+    except sa.exc.OperationalError as err:
+        raise DatabaseError(f"cannot reach the database: {err.orig}") from err
