@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from ._api import Api
 from ._auth import bearer_handler
 from ._config import Settings
+from ._database import claim_directory
 from ._detector import FaceDetector, default_detector
 from ._logging import BodyTimeout, BodyTooLarge, RequestGuard
 from ._notify import Listener
@@ -91,6 +92,7 @@ class ServerState:
             on_change=self.waiters.changed,
             migrate=settings.role != "worker",
         )
+        claim_directory(settings.data_dir, self.store.identity())
         self.files = Files(settings.data_dir)
         self.signer = Signer(load_or_create_key(settings.data_dir / "signing.key"))
         self.pool = WorkerPool(settings, self.store, self.files, detector, self.outcomes)

@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +44,28 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=4.0,
         help="video frames per second to detect faces in (default 4)",
+    )
+    parser.add_argument(
+        "--database",
+        help=(
+            "a PostgreSQL URL (postgresql://user:password@host/db) for tasks, shared by every "
+            "process of a cluster; default: SQLite in the data directory"
+        ),
+    )
+    parser.add_argument(
+        "--role",
+        choices=["all", "api", "worker"],
+        default="all",
+        help=(
+            "api: answer HTTP only; worker: detect only (no HTTP); all: both, one process "
+            "(default). api and worker need --database and a shared --data-dir"
+        ),
+    )
+    parser.add_argument(
+        "--lease-seconds",
+        type=float,
+        default=30.0,
+        help="how long a worker's claim on a task lasts without a heartbeat (default 30)",
     )
     parser.add_argument(
         "--max-wait",
@@ -92,7 +115,6 @@ def run_serve(args: argparse.Namespace) -> int:
     """Run the server until interrupted; 0 on a clean stop."""
     try:
         from ._app import create_app
-        from ._config import Settings, default_data_dir, default_workers
         from ._local import generate_token
         from ._uvicorn import Server, config
     except ImportError as err:
@@ -102,9 +124,63 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.role != "all" and args.data_dir is None:
+        print(
+            f"magic-hour serve: --role {args.role} needs --data-dir: the directory every "
+            "process of the cluster shares (uploads and face crops live there)",
+            file=sys.stderr,
+        )
+        return 2
     tokens = args.tokens or [generate_token()]
     public_url = args.public_url or f"http://{_url_host(args.host)}:{args.port}"
-    settings = Settings(
+    try:
+        settings = _settings(args, tokens, public_url)
+    except ValueError as err:
+        print(f"magic-hour serve: {err}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from ._database import DatabaseError
+    from ._detector_model import shipped_path
+    from ._embedder import model_path
+    from ._onnx_graph import ModelFileError
+
+    try:
+        # A broken install is said once, now, rather than on every task.
+        shipped_path()
+        model_path()
+        app, state = create_app(settings)
+    except (ModelFileError, DatabaseError) as err:
+        print(f"magic-hour serve: {err}", file=sys.stderr)
+        return 2
+    if settings.role == "worker":
+        return _run_worker(state)
+    print(f"Magic Hour local server on {public_url}", file=sys.stderr)
+    print(f"Data directory: {settings.data_dir}", file=sys.stderr)
+    if not args.tokens:
+        print(f"API key (generated for this run): {tokens[0]}", file=sys.stderr)
+    Server(config(app, host=args.host, port=args.port), state.waiters).run()
+    return 0
+
+
+def _run_worker(state: Any) -> int:
+    """A worker process: detections only, no HTTP, until SIGINT or SIGTERM."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    state.start()
+    print("Magic Hour worker started", file=sys.stderr)
+    stop.wait()
+    state.stop()
+    return 0
+
+
+def _settings(args: argparse.Namespace, tokens: list[str], public_url: str) -> Any:
+    from ._config import Settings, default_data_dir, default_workers
+
+    return Settings(
         data_dir=args.data_dir or default_data_dir(),
         tokens=tokens,
         public_url=public_url,
@@ -116,23 +192,7 @@ def run_serve(args: argparse.Namespace) -> int:
         max_wait_seconds=args.max_wait,
         detector_precision=args.detector_precision,
         multi_scale_detection=args.multi_scale,
+        database=args.database,
+        role=args.role,
+        lease_seconds=args.lease_seconds,
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from ._detector_model import shipped_path
-    from ._embedder import model_path
-    from ._onnx_graph import ModelFileError
-
-    try:
-        # A broken install is said once, now, rather than on every task.
-        shipped_path()
-        model_path()
-    except ModelFileError as err:
-        print(f"magic-hour serve: {err}", file=sys.stderr)
-        return 2
-    app, state = create_app(settings)
-    print(f"Magic Hour local server on {public_url}", file=sys.stderr)
-    print(f"Data directory: {settings.data_dir}", file=sys.stderr)
-    if not args.tokens:
-        print(f"API key (generated for this run): {tokens[0]}", file=sys.stderr)
-    Server(config(app, host=args.host, port=args.port), state.waiters).run()
-    return 0

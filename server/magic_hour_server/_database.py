@@ -140,3 +140,26 @@ def prepare(engine: sa.Engine, *, migrate: bool) -> None:
             command.upgrade(config, "head")
     except sa.exc.OperationalError as err:
         raise DatabaseError(f"cannot reach the database: {err.orig}") from err
+
+
+def claim_directory(data_dir: Path, identity: str) -> None:
+    """Mark `data_dir` as the files of the cluster on database `identity`; DatabaseError when
+    another cluster's database marked it first (two clusters must not share files)."""
+    import json
+
+    marker = data_dir / "cluster.json"
+    try:
+        known = json.loads(marker.read_text(encoding="utf-8")).get("database")
+    except FileNotFoundError:
+        known = None
+    except (OSError, ValueError) as err:
+        raise DatabaseError(f"{marker} cannot be read: {err}") from err
+    if known is None:
+        temporary = marker.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"database": identity}), encoding="utf-8")
+        temporary.replace(marker)
+    elif known != identity and not (known.startswith("sqlite") and identity.startswith("sqlite")):
+        raise DatabaseError(
+            f"the data directory {data_dir} belongs to the cluster on {known}, not {identity}: "
+            "give each cluster its own directory"
+        )

@@ -97,6 +97,19 @@ class Store:
         self._closed = threading.Event()
         prepare(self._engine, migrate=migrate)
 
+    def identity(self) -> str:
+        """Which database this is, the same from every process that uses it."""
+        if self.dialect != "postgresql":
+            return self.url
+        with self._engine.connect() as db:
+            row = db.execute(
+                sa.text(
+                    "SELECT system_identifier::text, current_database() FROM pg_control_system()"
+                )
+            ).one()
+            db.rollback()
+        return f"postgresql:{row[0]}/{row[1]}"
+
     def close(self) -> None:
         self._closed.set()
         self._engine.dispose()

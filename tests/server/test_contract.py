@@ -27,8 +27,14 @@ def _schemathesis() -> str:
     return found
 
 
-def test_the_server_keeps_the_contract(tmp_path: Path) -> None:
-    with LocalServer(workers=1) as server:
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_server_keeps_the_contract(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    options = {}
+    if database == "postgresql":
+        options["database"] = request.getfixturevalue("postgres").new_database()
+    with LocalServer(workers=1, **options) as server:
         headers = {"Authorization": f"Bearer {server.token}"}
         with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
             target = upload(client, encode(astronaut()))

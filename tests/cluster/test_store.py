@@ -1,0 +1,87 @@
+"""The task store on SQLite and on a real PostgreSQL: leases, take-overs, one completion."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from magic_hour_server._tasks import Face, Store
+
+from tests.cluster.postgres import Postgres
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "sqlite":
+        return Store(tmp_path / "tasks.sqlite3")
+    postgres: Postgres = request.getfixturevalue("postgres")
+    return Store(postgres.new_database())
+
+
+FACE = Face(0, 0, (1, 2, 3, 4), 0.9, None)
+
+
+def test_a_dead_workers_task_is_taken_over_once_its_lease_runs_out(store: Store) -> None:
+    task_id = store.create_task("me", "api-assets/a/b.png", 0.5)
+    first = store.claim_next("worker-1", lease=0.3)
+    assert first is not None and first.id == task_id
+    assert store.add_face(task_id, FACE, worker="worker-1")
+    assert store.claim_next("worker-2", lease=5) is None  # still leased
+
+    time.sleep(0.4)  # worker-1 died: no heartbeat
+    second = store.claim_next("worker-2", lease=5)
+
+    assert second is not None and second.id == task_id
+    assert second.faces == []  # the dead run's partial faces are gone
+    # The dead worker's late writes are refused; the new owner's are not.
+    assert not store.add_face(task_id, FACE, worker="worker-1")
+    assert not store.renew_lease(task_id, "worker-1")
+    assert not store.finish(task_id, worker="worker-1")
+    assert store.add_face(task_id, FACE, worker="worker-2")
+    assert store.finish(task_id, worker="worker-2")
+    assert not store.finish(task_id, worker="worker-2")  # complete once
+    task = store.get_task(task_id)
+    assert task is not None and task.status == "complete" and len(task.faces) == 1
+
+
+def test_a_heartbeat_keeps_the_task(store: Store) -> None:
+    task_id = store.create_task("me", "x", 0.5)
+    assert store.claim_next("worker-1", lease=0.3) is not None
+    for _ in range(4):
+        time.sleep(0.15)
+        assert store.renew_lease(task_id, "worker-1", lease=0.3)
+    assert store.claim_next("worker-2", lease=5) is None
+
+
+def test_concurrent_claims_take_each_task_once(store: Store) -> None:
+    created = {store.create_task("me", f"t{n}", 0.5) for n in range(40)}
+    claimed: list[str] = []
+    lock = threading.Lock()
+
+    def claim(worker: str) -> None:
+        while (task := store.claim_next(worker, lease=30)) is not None:
+            with lock:
+                claimed.append(task.id)
+            store.finish(task.id, worker=worker)
+
+    threads = [threading.Thread(target=claim, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(claimed) == sorted(created)
+
+
+def test_changes_are_announced_after_commit(tmp_path: Path) -> None:
+    seen: list[str] = []
+    store = Store(tmp_path / "tasks.sqlite3", on_change=seen.append)
+    task_id = store.create_task("me", "x", 0.5)
+    store.claim_next("w", lease=5)
+    store.add_face(task_id, FACE, worker="w")
+    store.set_progress(task_id, 0.5, worker="w")
+    store.finish(task_id, worker="w")
+    assert seen == [task_id] * 4
