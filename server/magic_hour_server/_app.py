@@ -33,7 +33,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from ._api import Api
 from ._auth import bearer_handler
 from ._config import Settings
-from ._database import claim_directory
+from ._database import claim_directory, database_went_away
 from ._detector import FaceDetector, default_detector
 from ._logging import BodyTimeout, BodyTooLarge, RequestGuard
 from ._notify import Listener
@@ -157,6 +157,11 @@ def _problem_response(_request: ConnexionRequest, exc: Exception) -> ConnexionRe
         log.error("out of storage space: %s", exc)
         status, title, headers = 507, None, None
         detail = "Insufficient storage: the server has no space left to keep this"
+    elif database_went_away(exc):
+        # A database restart or failover: brief, and safe to retry; clients honour Retry-After.
+        log.warning("the task database is unavailable: %s", exc)
+        status, title, headers = 503, None, {"Retry-After": "1"}
+        detail = "Service unavailable: the task database cannot be reached; retry shortly"
     else:
         log.error("unhandled error", exc_info=exc)
         status, detail, title, headers = 500, "Internal Server Error", None, None

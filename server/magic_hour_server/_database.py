@@ -9,6 +9,7 @@ and upgraded from there.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,14 @@ def prepare(engine: sa.Engine, *, migrate: bool) -> None:
             command.upgrade(config, "head")
     except sa.exc.OperationalError as err:
         raise DatabaseError(f"cannot reach the database: {err.orig}") from err
+
+
+def database_went_away(exc: BaseException) -> bool:
+    """Whether `exc` says the database server cannot be reached (a restart, a failover),
+    as opposed to a mistake in a query or a full SQLite disk."""
+    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, sa.exc.OperationalError) and not isinstance(exc.orig, sqlite3.Error)
 
 
 def claim_directory(data_dir: Path, identity: str) -> None:

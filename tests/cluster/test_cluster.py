@@ -7,16 +7,20 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+from magic_hour import Client
 
 from tests.cluster.postgres import Postgres
 from tests.faults._process import ServerProcess, free_port, magic_hour_command
+from tests.faults._proxy import FaultProxy
 from tests.server.images import astronaut, encode
 from tests.video.clips import MovingFace, astronaut_face, write_clip
 
@@ -55,13 +59,13 @@ class Worker:
 
 @contextlib.contextmanager
 def cluster(
-    postgres: Postgres, tmp_path: Path
+    postgres: Postgres, tmp_path: Path, *api_arguments: str
 ) -> Iterator[tuple[str, list[ServerProcess], list[Worker]]]:
     database, shared = postgres.new_database(), tmp_path / "shared"
     apis = [
         ServerProcess.serve(
             shared, free_port(), [TOKEN], tmp_path / f"api-{n}.log",
-            "--role", "api", "--database", database,
+            "--role", "api", "--database", database, *api_arguments,
         )
         for n in range(2)
     ]  # fmt: skip
@@ -167,3 +171,58 @@ def test_a_killed_worker_s_task_completes_on_the_other_after_its_lease(
     (row,) = rows
     assert row[1] == "complete" and row[2] == 2  # claimed again after the lease ran out
     assert task["status"] == "complete" and len(task["faces"]) == 1
+
+
+def test_clients_finish_through_the_other_api_and_across_a_database_restart(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    """Clients reach the cluster through one address, as behind a load balancer (here a
+    proxy that a test re-points, as a balancer's health check would). Mid-load, one API
+    process is SIGKILLed, then the database restarts: every `generate` still finishes with
+    its face downloaded, and no task is left unfinished."""
+    photo = tmp_path / "astronaut.png"
+    photo.write_bytes(encode(astronaut()))
+    with (
+        FaultProxy() as balancer,
+        cluster(postgres, tmp_path, "--public-url", balancer.url) as (database, apis, _),
+    ):
+        if True:
+            balancer.upstream = ("127.0.0.1", apis[0].port)
+
+            def client_run(number: int) -> list[int]:
+                faces = []
+                with Client(token=TOKEN, base_url=balancer.url, max_retries=10) as client:
+                    step = 0
+                    while not enough.is_set():
+                        step += 1
+                        result = client.v1.face_detection.generate(
+                            assets={"target_file_path": str(photo)},
+                            wait_for_completion=True,
+                            download_outputs=True,
+                            download_directory=str(tmp_path / f"out-{number}-{step}"),
+                        )
+                        assert result.status == "complete", result
+                        faces.append(len(result.downloaded_paths or []))
+                return faces
+
+            enough = threading.Event()
+            with ThreadPoolExecutor(4) as pool:
+                runs = [pool.submit(client_run, number) for number in range(4)]
+                time.sleep(2.0)
+                apis[0].kill()
+                time.sleep(0.5)  # the balancer notices
+                balancer.upstream = ("127.0.0.1", apis[1].port)
+                time.sleep(2.0)
+                assert not any(run.done() for run in runs)  # the restart is under load
+                postgres.restart()
+                time.sleep(1.5)
+                enough.set()
+                finished = [run.result(timeout=240) for run in runs]
+            rows = _rows(database)
+            log = apis[1].log()
+    assert all(len(faces) >= 3 and set(faces) == {1} for faces in finished), finished
+    assert len(rows) >= sum(map(len, finished)) and {row[1] for row in rows} == {"complete"}
+    assert {row[3] for row in rows} == {1}  # a retried run never duplicated a face
+    # What the balancer passed back was retried by the SDK, never a bare 500.
+    assert all(entry.status != 500 for entry in balancer.log), balancer.log
+    assert "Traceback" not in log
