@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import (
     _accuracy,
+    _cluster,
     _detection,
     _latency,
     _memory,
@@ -33,7 +34,7 @@ SERVER_PARTS: dict[str, Callable[[BenchServer, Settings, Path], list[Figure]]] =
     "memory": _memory.run,
     "throughput": _throughput.run,
 }
-PARTS = [*SERVER_PARTS, "waiters", "detection", "people", "accuracy"]
+PARTS = [*SERVER_PARTS, "waiters", "cluster", "detection", "people", "accuracy"]
 IGNORING_PREFER_PARTS = ("overhead", "latency", "throughput")
 
 
@@ -121,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
                             figure.section += " - server ignoring Prefer: wait"
         if "waiters" in parts:
             attempt("waiters", lambda: _waiters.run(settings, workdir))
+        if "cluster" in parts:
+            attempt("cluster", lambda: _cluster.run(settings, workdir))
         if "detection" in parts:
             attempt("detection", lambda: _detection.run(settings, workdir))
         if "people" in parts:
