@@ -64,8 +64,8 @@ def detect_all(
     With `shrink`, each photo and its boxes are first scaled down by that factor: the same
     people as smaller faces.
     """
-    from magic_hour_server._detector import default_detector
     from magic_hour_server._media import load_image
+    from magic_hour_server.detection._detector import default_detector
     from PIL import Image
 
     detector = detector or default_detector()
@@ -104,7 +104,7 @@ def run(root: Path = DEFAULT_DATA, *, limit: int | None = None) -> list[Figure]:
     same run, the int8 detector and multi-scale detection; then all three on the set
     shrunk by 4, where most faces are under 32 px.
     """
-    from magic_hour_server._detector import FaceDetector, default_detector
+    from magic_hour_server.detection._detector import FaceDetector, default_detector
 
     if not (root / "annotations.json").is_file():
         print(f"accuracy: skipped, no labelled set at {root} (../shared is absent)")

@@ -49,8 +49,8 @@ def _bare_session(model: bytes, threads: int) -> Any:
 
 
 def _image(settings: Settings) -> list[Figure]:
-    from magic_hour_server._detector import FaceDetector
-    from magic_hour_server._detector_model import fp32_model, shipped_model
+    from magic_hour_server.detection._detector import FaceDetector
+    from magic_hour_server.detection._detector_model import fp32_model, shipped_model
 
     image = astronaut_640x480()
     threads = os.cpu_count() or 1  # what FaceDetector uses by default
@@ -126,9 +126,9 @@ class _PngSink:
 
 
 def _video(settings: Settings, workdir: Path) -> list[Figure]:
-    from magic_hour_server._detector import default_detector
-    from magic_hour_server._embedder import default_embedder
-    from magic_hour_server._video import process_video
+    from magic_hour_server.detection._detector import default_detector
+    from magic_hour_server.detection._embedder import default_embedder
+    from magic_hour_server.video._video import process_video
 
     fps, seconds = 30, settings.video_seconds
     detector, embedder = default_detector(), default_embedder()

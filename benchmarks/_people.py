@@ -31,8 +31,8 @@ class _Sink:
 
 
 def run(settings: Settings, workdir: Path) -> list[Figure]:
-    from magic_hour_server._detector import default_detector
-    from magic_hour_server._embedder import default_embedder
+    from magic_hour_server.detection._detector import default_detector
+    from magic_hour_server.detection._embedder import default_embedder
 
     from tests.video.people import HandLabels, built_clips
 
@@ -66,7 +66,7 @@ def _duration(path: Path) -> float:
 def _clip(
     name: str, path: Path, labels: Any, seconds: float, detector: Any, embedder: Any
 ) -> list[Figure]:
-    from magic_hour_server._video import process_video
+    from magic_hour_server.video._video import process_video
 
     from tests.video.people import score
 
@@ -97,7 +97,7 @@ def _clip(
 
 def _embedding_cost(detector: Any, embedder: Any) -> list[Figure]:
     import numpy as np
-    from magic_hour_server._alignment import align
+    from magic_hour_server.detection._alignment import align
     from PIL import Image
 
     from ._common import astronaut_640x480
@@ -129,7 +129,7 @@ def _embedding_cost(detector: Any, embedder: Any) -> list[Figure]:
 
 
 def _crowd(settings: Settings, workdir: Path, detector: Any, embedder: Any) -> list[Figure]:
-    from magic_hour_server._video import process_video
+    from magic_hour_server.video._video import process_video
 
     from tests.video.clips import MovingFace, astronaut_face, cameraman_face, write_clip
 

@@ -70,10 +70,10 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
 
 def _direct(images: list[Path], workers: int, out: Path) -> float:
     """Seconds the server's pipeline takes for `images` on `workers` threads, no HTTP."""
-    from magic_hour_server._detector import default_detector
-    from magic_hour_server._processing import process_image
-    from magic_hour_server._storage import Files
-    from magic_hour_server._tasks import new_id
+    from magic_hour_server.detection._detector import default_detector
+    from magic_hour_server.detection._processing import process_image
+    from magic_hour_server.storage._storage import Files
+    from magic_hour_server.tasks._tasks import new_id
 
     files = Files(out)
     detector = default_detector()

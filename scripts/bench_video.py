@@ -56,8 +56,8 @@ def run_once(path: Path, sample_fps: float, repeat: int = 1) -> dict[str, float]
 
     The best of a few runs is the figure least disturbed by whatever else the machine does.
     """
-    from magic_hour_server._detector import default_detector
-    from magic_hour_server._video import process_video
+    from magic_hour_server.detection._detector import default_detector
+    from magic_hour_server.video._video import process_video
 
     from tests.video.conftest import RecordingSink
 

@@ -33,9 +33,9 @@ class _Sink:
 
 
 def main() -> int:
-    from magic_hour_server._detector import default_detector
-    from magic_hour_server._people import MAX_DISTANCE, distance
-    from magic_hour_server._video import process_video
+    from magic_hour_server.detection._detector import default_detector
+    from magic_hour_server.detection._people import MAX_DISTANCE, distance
+    from magic_hour_server.video._video import process_video
 
     from tests.video.people import HandLabels, built_clips
 

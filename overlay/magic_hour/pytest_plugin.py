@@ -7,7 +7,7 @@ server (registered as the `magic_hour` pytest plugin; nothing starts unless a te
 
 Make the server misbehave on purpose with `magic_hour_server.outcomes`:
 `fail_next_task(reason)`, `slow_next_task(seconds)`, `throttle_next_requests(n,
-retry_after=...)` (see `magic_hour_server._outcomes`).
+retry_after=...)` (see `magic_hour_server.api._outcomes`).
 
 The server needs the `server` extra; without it, a test that asks for it fails with the
 command to install it, and tests that do not ask are not affected.

@@ -4,6 +4,6 @@
 `server.token` are what a client needs.
 """
 
-from ._local import LocalServer
+from magic_hour_server._local import LocalServer
 
 __all__ = ["LocalServer"]

@@ -114,9 +114,9 @@ def _url_host(host: str) -> str:
 def run_serve(args: argparse.Namespace) -> int:
     """Run the server until interrupted; 0 on a clean stop."""
     try:
-        from ._app import create_app
-        from ._local import generate_token
-        from ._uvicorn import Server, config
+        from magic_hour_server._local import generate_token
+        from magic_hour_server.api._app import create_app
+        from magic_hour_server.api._uvicorn import Server, config
     except ImportError as err:
         print(
             f"magic-hour serve needs the server extra ({err.name} is missing):\n"
@@ -139,10 +139,10 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"magic-hour serve: {err}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    from ._database import DatabaseError
-    from ._detector_model import shipped_path
-    from ._embedder import model_path
-    from ._onnx_graph import ModelFileError
+    from magic_hour_server.detection._detector_model import shipped_path
+    from magic_hour_server.detection._embedder import model_path
+    from magic_hour_server.detection._onnx_graph import ModelFileError
+    from magic_hour_server.tasks._database import DatabaseError
 
     try:
         # A broken install is said once, now, rather than on every task.
@@ -178,7 +178,7 @@ def _run_worker(state: Any) -> int:
 
 
 def _settings(args: argparse.Namespace, tokens: list[str], public_url: str) -> Any:
-    from ._config import Settings, default_data_dir, default_workers
+    from magic_hour_server._config import Settings, default_data_dir, default_workers
 
     return Settings(
         data_dir=args.data_dir or default_data_dir(),

@@ -13,8 +13,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from ._config import Settings, default_workers
-from ._outcomes import ScriptedOutcomes
+from magic_hour_server._config import Settings, default_workers
+from magic_hour_server.api._outcomes import ScriptedOutcomes
 
 _START_TIMEOUT = 30.0
 
@@ -88,8 +88,8 @@ class LocalServer:
 
     def start(self) -> None:
         """Start serving; returns once /healthz answers."""
-        from ._app import create_app
-        from ._uvicorn import Server, config
+        from magic_hour_server.api._app import create_app
+        from magic_hour_server.api._uvicorn import Server, config
 
         if self._own_dir:
             self.data_dir = Path(tempfile.mkdtemp(prefix="magic-hour-server-"))

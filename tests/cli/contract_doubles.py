@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from magic_hour_server._app import create_app
 from magic_hour_server._config import Settings
-from magic_hour_server._uvicorn import Server, config
+from magic_hour_server.api._app import create_app
+from magic_hour_server.api._uvicorn import Server, config
 
 TOKEN = "contract-double-token-5d1e"
 Fault = str  # "drop-status", "500", "no-auth"

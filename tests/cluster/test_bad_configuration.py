@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from magic_hour_server._database import _alembic, engine_for, prepare
+from magic_hour_server.tasks._database import _alembic, engine_for, prepare
 
 from tests.cli.conftest import clean_env
 from tests.cluster.postgres import Postgres

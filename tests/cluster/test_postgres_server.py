@@ -33,7 +33,7 @@ def test_detection_on_postgresql(postgres: Postgres, tmp_path: Path) -> None:
 
 
 def test_a_data_directory_of_another_cluster_is_refused(postgres: Postgres, tmp_path: Path) -> None:
-    from magic_hour_server._database import DatabaseError
+    from magic_hour_server.tasks._database import DatabaseError
 
     with LocalServer(data_dir=tmp_path, database=postgres.new_database()):
         pass

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from magic_hour_server._tasks import Face, Store
+from magic_hour_server.tasks._tasks import Face, Store
 
 from tests.cluster.postgres import Postgres
 

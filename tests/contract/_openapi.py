@@ -9,7 +9,7 @@ from types import ModuleType
 from typing import Any
 
 from jsonschema import Draft4Validator
-from magic_hour_server._schema import extend_validator, resolve
+from magic_hour_server.api._schema import extend_validator, resolve
 
 from tests.document import document
 

@@ -12,7 +12,7 @@ from datetime import UTC
 from typing import Any
 
 from hypothesis import strategies as st
-from magic_hour_server._schema import python_pattern
+from magic_hour_server.api._schema import python_pattern
 
 _KNOWN = {
     "type", "properties", "required", "additionalProperties", "items", "minItems",

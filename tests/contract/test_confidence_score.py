@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from magic_hour_server._schema import is_multiple_of
+from magic_hour_server.api._schema import is_multiple_of
 
 from tests.contract._openapi import Validator, operations
 

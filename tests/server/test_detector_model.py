@@ -9,9 +9,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from magic_hour_server import _detector_model
-from magic_hour_server._detector import FaceDetector, _blob
-from magic_hour_server._detector_model import INPUT, OUTPUTS, fp32_model, model_bytes, shipped_model
+from magic_hour_server.detection import _detector_model
+from magic_hour_server.detection._detector import FaceDetector, _blob
+from magic_hour_server.detection._detector_model import (
+    INPUT,
+    OUTPUTS,
+    fp32_model,
+    model_bytes,
+    shipped_model,
+)
 from PIL import Image
 from skimage import data
 

@@ -10,7 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 from magic_hour_server import LocalServer
-from magic_hour_server._fetch import DownloadError, _GuardedBackend, download, refused_reason
+from magic_hour_server.storage._fetch import (
+    DownloadError,
+    _GuardedBackend,
+    download,
+    refused_reason,
+)
 
 from tests._web import Route, StaticWeb
 from tests.server.conftest import detect, start, wait

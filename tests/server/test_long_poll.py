@@ -12,7 +12,7 @@ import httpx
 import pytest
 from magic_hour import Client
 from magic_hour_server import LocalServer
-from magic_hour_server._waiters import requested_wait
+from magic_hour_server.api._waiters import requested_wait
 
 from tests.server.conftest import start, upload
 from tests.server.images import astronaut, encode

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from magic_hour_server._alignment import TEMPLATE
-from magic_hour_server._face_quality import FaceQuality, UsableLimits, frontalness, measure
-from magic_hour_server._people import MAX_DISTANCE, People, distance, mean_identity
-from magic_hour_server._video_people import GOOD_VIEW, Casting, Entry, View
+from magic_hour_server.detection._alignment import TEMPLATE
+from magic_hour_server.detection._face_quality import (
+    FaceQuality,
+    UsableLimits,
+    frontalness,
+    measure,
+)
+from magic_hour_server.detection._people import MAX_DISTANCE, People, distance, mean_identity
+from magic_hour_server.video._video_people import GOOD_VIEW, Casting, Entry, View
 from PIL import Image
 
 

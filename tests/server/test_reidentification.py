@@ -7,11 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from magic_hour_server._alignment import SIZE, TEMPLATE, align, aligned_points, similarity_transform
-from magic_hour_server._detector import FaceDetector, default_detector
-from magic_hour_server._embedder import FaceEmbedder, default_embedder
-from magic_hour_server._onnx_graph import ModelFileError, package_file
-from magic_hour_server._people import distance
+from magic_hour_server.detection._alignment import (
+    SIZE,
+    TEMPLATE,
+    align,
+    aligned_points,
+    similarity_transform,
+)
+from magic_hour_server.detection._detector import FaceDetector, default_detector
+from magic_hour_server.detection._embedder import FaceEmbedder, default_embedder
+from magic_hour_server.detection._onnx_graph import ModelFileError, package_file
+from magic_hour_server.detection._people import distance
 from PIL import Image
 
 from tests.server.images import astronaut

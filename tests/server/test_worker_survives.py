@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from magic_hour_server import LocalServer
-from magic_hour_server._tasks import Store
+from magic_hour_server.tasks._tasks import Store
 
 from tests.server.conftest import detect
 from tests.server.images import astronaut, encode

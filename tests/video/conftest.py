@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from magic_hour_server._detector import FaceDetector, default_detector
+from magic_hour_server.detection._detector import FaceDetector, default_detector
 from PIL import Image
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from magic_hour_server._video import VideoPeople
+from magic_hour_server.video._video import VideoPeople
 from PIL import Image, ImageFilter
 
 from tests.video.clips import RGB, MovingFace, astronaut_face, cameraman_face, face_box, write_clip

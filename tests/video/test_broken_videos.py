@@ -8,9 +8,9 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from magic_hour_server._detector import FaceDetector
 from magic_hour_server._media import MediaError
-from magic_hour_server._video import process_video
+from magic_hour_server.detection._detector import FaceDetector
+from magic_hour_server.video._video import process_video
 from PIL import Image
 
 from tests.video.clips import MovingFace, astronaut_face, write_clip

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from magic_hour_server._detector import FaceDetector
-from magic_hour_server._embedder import FaceEmbedder, default_embedder
-from magic_hour_server._face_quality import UsableLimits
-from magic_hour_server._video import MAX_EMBEDDINGS_PER_SAMPLE, VideoPeople, process_video
+from magic_hour_server.detection._detector import FaceDetector
+from magic_hour_server.detection._embedder import FaceEmbedder, default_embedder
+from magic_hour_server.detection._face_quality import UsableLimits
+from magic_hour_server.video._video import MAX_EMBEDDINGS_PER_SAMPLE, VideoPeople, process_video
 
 from tests.video.clips import MovingFace, astronaut_face, cameraman_face, write_clip
 from tests.video.conftest import RecordingSink

@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
-from magic_hour_server._tracking import Box, Seen, Tracker, Update, iou, look_of
+from magic_hour_server.video._tracking import Box, Seen, Tracker, Update, iou, look_of
 
 STEP = 0.25  # seconds between samples (4 per second)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from magic_hour_server._detector import FaceDetector
-from magic_hour_server._video import process_video
+from magic_hour_server.detection._detector import FaceDetector
+from magic_hour_server.video._video import process_video
 
 from tests.video.clips import MovingFace, astronaut_face, cameraman_face, face_box, write_clip
 from tests.video.conftest import RecordedFace, RecordingSink

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ._alignment import TEMPLATE, Point, aligned_points
+from magic_hour_server.detection._alignment import TEMPLATE, Point, aligned_points
 
 MIN_HEIGHT = 40.0
 """Faces less tall than this (pixels of the video) are too small to swap or to recognise."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import uvicorn
 
-from ._waiters import TaskWaiters
+from magic_hour_server.api._waiters import TaskWaiters
 
 
 class Server(uvicorn.Server):

@@ -18,8 +18,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._alignment import Point, align
-from ._onnx_graph import package_file, set_batch_dynamic, without_weight_inputs
+from magic_hour_server.detection._alignment import Point, align
+from magic_hour_server.detection._onnx_graph import (
+    package_file,
+    set_batch_dynamic,
+    without_weight_inputs,
+)
 
 Embedding = npt.NDArray[np.float32]
 """A unit vector of 128 floats."""

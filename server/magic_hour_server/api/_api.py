@@ -13,13 +13,13 @@ from connexion import request
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from ._logging import note_task_id
-from ._storage import UploadTooLarge, api_path, parse_api_path, valid_parts
-from ._tasks import Task
-from ._waiters import requested_wait
+from magic_hour_server.api._logging import note_task_id
+from magic_hour_server.api._waiters import requested_wait
+from magic_hour_server.storage._storage import UploadTooLarge, api_path, parse_api_path, valid_parts
+from magic_hour_server.tasks._tasks import Task
 
 if TYPE_CHECKING:
-    from ._app import ServerState
+    from magic_hour_server.api._app import ServerState
 
 Reply = dict[str, Any] | tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]
 _FINAL = frozenset({"complete", "error"})

@@ -29,22 +29,22 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from magic_hour_server._alignment import Point, align
-from magic_hour_server._detector import Detection, FaceDetector
-from magic_hour_server._embedder import FaceEmbedder, default_embedder
-from magic_hour_server._face_quality import MIN_HEIGHT, FaceQuality, UsableLimits, measure
 from magic_hour_server._media import MediaError
-from magic_hour_server._people import Identity
-from magic_hour_server._processing import FaceSink, crop_face, pixel_box
-from magic_hour_server._tracking import Box, Seen, Tracker, iou, look_of
-from magic_hour_server._video_decode import (
+from magic_hour_server.detection._alignment import Point, align
+from magic_hour_server.detection._detector import Detection, FaceDetector
+from magic_hour_server.detection._embedder import FaceEmbedder, default_embedder
+from magic_hour_server.detection._face_quality import MIN_HEIGHT, FaceQuality, UsableLimits, measure
+from magic_hour_server.detection._people import Identity
+from magic_hour_server.detection._processing import FaceSink, crop_face, pixel_box
+from magic_hour_server.video._tracking import Box, Seen, Tracker, iou, look_of
+from magic_hour_server.video._video_decode import (
     Sample,
     SampledFrames,
     duration_of,
     matroska_shortfall,
     open_video,
 )
-from magic_hour_server._video_people import HOLD_SECONDS, Casting, Entry, View
+from magic_hour_server.video._video_people import HOLD_SECONDS, Casting, Entry, View
 
 DETECT_MAX_SIDE = 416
 """Sampled frames are scaled down to this longest side for the detector, whose cost grows

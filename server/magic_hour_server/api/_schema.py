@@ -89,7 +89,7 @@ def extend_validator(base: Any) -> Any:
 @cache
 def load_document() -> dict[str, Any]:
     """The OpenAPI document this package serves, parsed."""
-    text = resources.files(__package__).joinpath("openapi.yaml").read_text(encoding="utf-8")
+    text = resources.files("magic_hour_server").joinpath("openapi.yaml").read_text(encoding="utf-8")
     document: dict[str, Any] = yaml.safe_load(text)
     return document
 

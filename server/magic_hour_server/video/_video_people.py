@@ -21,12 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ._people import Identity, People, Person, mean_identity
+from magic_hour_server.detection._people import Identity, People, Person, mean_identity
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from ._face_quality import FaceQuality
+    from magic_hour_server.detection._face_quality import FaceQuality
 
 MAX_VOTES = 16
 """Identity votes kept per track: enough for a steady mean, bounded for long shots."""

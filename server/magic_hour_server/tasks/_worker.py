@@ -11,21 +11,21 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from ._database import database_went_away
-from ._face_quality import UsableLimits
-from ._fetch import download, extension_of
-from ._media import MediaError, kind_of
-from ._outcomes import ScriptedOutcomes
-from ._processing import process_image
-from ._storage import Files, parse_api_path
-from ._tasks import Face, Store, Task, worker_name
-from ._video import process_video
+from magic_hour_server._media import MediaError, kind_of
+from magic_hour_server.api._outcomes import ScriptedOutcomes
+from magic_hour_server.detection._face_quality import UsableLimits
+from magic_hour_server.detection._processing import process_image
+from magic_hour_server.storage._fetch import download, extension_of
+from magic_hour_server.storage._storage import Files, parse_api_path
+from magic_hour_server.tasks._database import database_went_away
+from magic_hour_server.tasks._tasks import Face, Store, Task, worker_name
+from magic_hour_server.video._video import process_video
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from ._config import Settings
-    from ._detector import FaceDetector
+    from magic_hour_server._config import Settings
+    from magic_hour_server.detection._detector import FaceDetector
 
 log = logging.getLogger("magic_hour_server.worker")
 

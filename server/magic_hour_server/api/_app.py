@@ -30,20 +30,20 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from ._api import Api
-from ._auth import bearer_handler
-from ._config import Settings
-from ._database import claim_directory, database_went_away
-from ._detector import FaceDetector, default_detector
-from ._logging import BodyTimeout, BodyTooLarge, RequestGuard
-from ._notify import Listener
-from ._outcomes import ScriptedOutcomes, ScriptedResponses
-from ._schema import extend_validator, load_document
-from ._signing import Signer, load_or_create_key
-from ._storage import Files, api_path
-from ._tasks import Store
-from ._waiters import CancelOnDisconnect, TaskWaiters
-from ._worker import WorkerPool
+from magic_hour_server._config import Settings
+from magic_hour_server.api._api import Api
+from magic_hour_server.api._auth import bearer_handler
+from magic_hour_server.api._logging import BodyTimeout, BodyTooLarge, RequestGuard
+from magic_hour_server.api._outcomes import ScriptedOutcomes, ScriptedResponses
+from magic_hour_server.api._schema import extend_validator, load_document
+from magic_hour_server.api._signing import Signer, load_or_create_key
+from magic_hour_server.api._waiters import CancelOnDisconnect, TaskWaiters
+from magic_hour_server.detection._detector import FaceDetector, default_detector
+from magic_hour_server.storage._storage import Files, api_path
+from magic_hour_server.tasks._database import claim_directory, database_went_away
+from magic_hour_server.tasks._notify import Listener
+from magic_hour_server.tasks._tasks import Store
+from magic_hour_server.tasks._worker import WorkerPool
 
 log = logging.getLogger("magic_hour_server")
 
@@ -220,7 +220,7 @@ def create_app(
     for error in (ProblemException, HTTPException, BodyTooLarge, BodyTimeout, Exception):
         app.add_error_handler(error, _problem_response)
 
-    spec_text = resources.files(__package__).joinpath("openapi.yaml").read_text("utf-8")
+    spec_text = resources.files("magic_hour_server").joinpath("openapi.yaml").read_text("utf-8")
 
     async def openapi_yaml(_request: Request) -> Response:
         return PlainTextResponse(spec_text, media_type="application/yaml")

@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpcore
 
-from ._media import MediaError
+from magic_hour_server._media import MediaError
 
 _MAX_REDIRECTS = 5
 _REDIRECTS = {301, 302, 303, 307, 308}

@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ._database import assets, engine_for, faces, prepare, tasks
+from magic_hour_server.tasks._database import assets, engine_for, faces, prepare, tasks
 
 LEASE_SECONDS = 30.0
 """How long a worker's claim on a task lasts without a heartbeat; then another takes it."""

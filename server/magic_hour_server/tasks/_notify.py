@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from ._tasks import TASK_CHANGED, TASK_QUEUED
+from magic_hour_server.tasks._tasks import TASK_CHANGED, TASK_QUEUED
 
 log = logging.getLogger("magic_hour_server.notify")
 

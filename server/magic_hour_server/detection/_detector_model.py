@@ -28,7 +28,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._onnx_graph import ModelFileError, package_file, without_weight_inputs
+from magic_hour_server.detection._onnx_graph import (
+    ModelFileError,
+    package_file,
+    without_weight_inputs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +185,7 @@ def calibration_pictures() -> Iterator[np.ndarray[Any, Any]]:
 
 
 def calibration_blobs() -> Iterator[np.ndarray[Any, Any]]:
-    from ._detector import _blob
+    from magic_hour_server.detection._detector import _blob
 
     for picture in calibration_pictures():
         blob, _ = _blob(picture, 1.0)

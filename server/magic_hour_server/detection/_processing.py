@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ._media import load_image
+from magic_hour_server._media import load_image
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from ._detector import Detection, FaceDetector
+    from magic_hour_server.detection._detector import Detection, FaceDetector
 
 # Each side of a face crop gets this share of the box's size as margin: enough to show
 # the hair and chin that the detector's tight boxes cut off.

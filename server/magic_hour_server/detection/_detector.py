@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ._detector_model import INPUT, OUTPUTS, Precision, model_bytes
+from magic_hour_server.detection._detector_model import INPUT, OUTPUTS, Precision, model_bytes
 
 # The longest side the network sees. CenterFace finds faces down to ~10 px at its input
 # scale; at 960 px a face 2% of a 4K photo's width (~75 px) is still ~18 px, while a

@@ -1,0 +1,1 @@
+"""The HTTP API: the app, its routes, authentication, signed URLs, long-poll waiters."""

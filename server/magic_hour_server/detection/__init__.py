@@ -1,0 +1,1 @@
+"""Faces in an image: the detector, embeddings, quality, people."""

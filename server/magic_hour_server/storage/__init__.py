@@ -1,0 +1,1 @@
+"""Files: uploads and face crops on a (shared) directory; fetching remote inputs."""

@@ -1,0 +1,1 @@
+"""Tasks and their queue: the store (SQLite or PostgreSQL), migrations, workers."""

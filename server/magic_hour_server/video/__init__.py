@@ -1,0 +1,1 @@
+"""Faces in a video: decoding, tracking, one entry per person."""
