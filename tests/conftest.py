@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,3 +14,15 @@ from tests.cluster.postgres import Postgres, postgres_server
 def postgres() -> Iterator[Postgres]:
     with postgres_server() as running:
         yield running
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_written_into_the_checkout() -> Iterator[None]:
+    """A test that downloads faces into the working directory (the SDK's default) would
+    litter the checkout: every run ends by checking that its top level gained no file."""
+    root = Path(__file__).resolve().parents[1]
+    before = {path.name for path in root.iterdir() if path.is_file()}
+    yield
+    after = {path.name for path in root.iterdir() if path.is_file()}
+    written = sorted(after - before - {"bench-results.json"})
+    assert not written, f"tests wrote into {root}: {written}"

@@ -162,8 +162,11 @@ def test_generate_on_a_real_server_is_woken_by_the_worker(tmp_path: Any) -> None
     with LocalServer() as server:
         http = httpx.Client(event_hooks={"response": [record]})
         with Client(token=server.token, base_url=server.url, httpx_client=http) as client:
-            client.v1.face_detection.generate(assets={"target_file_path": astronaut_file(tmp_path)})
-            client.v1.face_detection.generate(assets={"target_file_path": astronaut_file(tmp_path)})
+            for _ in range(2):
+                client.v1.face_detection.generate(
+                    assets={"target_file_path": astronaut_file(tmp_path)},
+                    download_directory=str(tmp_path / "faces"),
+                )
         http.close()
     # Each task's first read is plain; every later one was held and said so.
     applied = [r.headers.get("Preference-Applied") for r in gets]
