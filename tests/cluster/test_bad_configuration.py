@@ -83,3 +83,14 @@ def test_two_clusters_pointed_at_one_directory(postgres: Postgres, tmp_path: Pat
     assert (tmp_path / "cluster.json").exists()
     result = serve("--role", "api", "--database", second, "--data-dir", tmp_path)
     one_clear_line(result, "give each cluster its own directory")
+
+
+def test_a_database_newer_than_the_code(postgres: Postgres, tmp_path: Path) -> None:
+    database = postgres.new_database()
+    engine = engine_for(database)
+    prepare(engine, migrate=True)
+    with engine.begin() as connection:  # as a later release would leave it
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    result = serve("--role", "api", "--database", database, "--data-dir", tmp_path)
+    one_clear_line(result, "newer than this server knows")
