@@ -12,8 +12,6 @@ transactions (`pg_stat_database.xact_commit`) over the run, divided by the tasks
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -22,26 +20,14 @@ import httpx
 import psycopg
 
 from tests.cluster.postgres import Postgres, postgres_server
-from tests.faults._process import ServerProcess, free_port, magic_hour_command
+from tests.cluster.worker import Worker
+from tests.faults._process import ServerProcess, free_port
 from tests.server.images import astronaut, encode
 
 from ._common import Figure, Settings
 
 SECTION = "9. Cluster (processes on one PostgreSQL database)"
 TOKEN = "bench-cluster-token"  # noqa: S105 -- a loopback test server's key
-
-
-def _worker(database: str, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
-    command = [*magic_hour_command(), "serve", "--role", "worker", "--database", database]
-    command += ["--data-dir", str(data_dir), "--workers", "1"]
-    with log.open("ab") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while "Magic Hour worker started" not in log.read_text("utf-8", "replace"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the worker did not start: {log.read_text()[-1000:]}")
-        time.sleep(0.1)
-    return process
 
 
 def _batch(api: ServerProcess, tasks: int) -> float:
@@ -84,9 +70,8 @@ def _postgres_run(postgres: Postgres, workdir: Path, workers: int, tasks: int) -
         api.start()
         stack.callback(api.stop)
         for number in range(workers):
-            process = _worker(database, shared, workdir / f"worker-{workers}-{number}.log")
-            stack.callback(process.wait, 30)
-            stack.callback(os.kill, process.pid, signal.SIGTERM)
+            worker = Worker(database, shared, workdir / f"worker-{workers}-{number}.log")
+            stack.callback(worker.stop)
         _batch(api, 4)  # warm: models loaded in every worker
         before = _commits(database)
         seconds = _batch(api, tasks)

@@ -4,9 +4,6 @@ database and one shared directory, as separate `magic-hour serve --role ...` pro
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +16,8 @@ import pytest
 from magic_hour import Client
 
 from tests.cluster.postgres import Postgres
-from tests.faults._process import ServerProcess, free_port, magic_hour_command
+from tests.cluster.worker import Worker
+from tests.faults._process import ServerProcess, free_port
 from tests.faults._proxy import FaultProxy
 from tests.server.images import astronaut, encode
 from tests.video.clips import MovingFace, astronaut_face, write_clip
@@ -28,33 +26,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 TOKEN = "cluster-test-token-3c9f"
 TASKS = 200
 LEASE = "3"
-
-
-class Worker:
-    """`magic-hour serve --role worker`: no HTTP, so started and checked by its log."""
-
-    def __init__(self, database: str, data_dir: Path, log: Path) -> None:
-        command = [*magic_hour_command(), "serve", "--role", "worker", "--database", database]
-        command += ["--data-dir", str(data_dir), "--workers", "1", "--lease-seconds", LEASE]
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        self.log = log
-        deadline = time.monotonic() + 60
-        while "Magic Hour worker started" not in log.read_text("utf-8", "replace"):
-            assert self.process.poll() is None, log.read_text()[-2000:]
-            assert time.monotonic() < deadline, "the worker did not start"
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(30)
 
 
 @contextlib.contextmanager
@@ -73,7 +44,10 @@ def cluster(
     try:
         for api in apis:
             api.start()
-        workers = [Worker(database, shared, tmp_path / f"worker-{n}.log") for n in range(2)]
+        workers = [
+            Worker(database, shared, tmp_path / f"worker-{n}.log", "--lease-seconds", LEASE)
+            for n in range(2)
+        ]
         yield database, apis, workers
     finally:
         for worker in workers:

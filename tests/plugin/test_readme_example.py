@@ -20,17 +20,22 @@ def readme_example() -> str:
     return match.group(1)
 
 
-def test_the_readme_example_passes_with_the_installed_plugin(tmp_path: Path) -> None:
-    (tmp_path / "test_my_app.py").write_text(readme_example(), encoding="utf-8")
-    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    run = subprocess.run(
+def run_as_a_user(folder: Path) -> subprocess.CompletedProcess[str]:
+    """pytest on `folder/test_my_app.py`, in that folder, with the installed plugin."""
+    (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_app.py"],
-        cwd=tmp_path,
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=170,
         check=False,
     )
+
+
+def test_the_readme_example_passes_with_the_installed_plugin(tmp_path: Path) -> None:
+    (tmp_path / "test_my_app.py").write_text(readme_example(), encoding="utf-8")
+    run = run_as_a_user(tmp_path)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "2 passed" in run.stdout
 
@@ -45,15 +50,7 @@ def test_the_plugin_fixtures_catch_a_bug_in_error_handling(tmp_path: Path) -> No
         + "    magic_hour_client.v1.face_detection.generate(assets={'target_file_path': photo})\n",
         encoding="utf-8",
     )
-    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_app.py"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=170,
-        check=False,
-    )
+    run = run_as_a_user(tmp_path)
     assert run.returncode == 1
     assert "2 passed" in run.stdout and "1 failed" in run.stdout
     assert "TaskFailedError" in run.stdout and "nope" in run.stdout
