@@ -9,13 +9,17 @@ BIN := $(VENV)/bin
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 export UV_PYTHON_DOWNLOADS := never
 HANDWRITTEN := overlay server scripts tests benchmarks
+# The official Magic Hour SDK, in an environment of its own (its package is also named
+# magic_hour): the tests check that it works against the local server.
+OFFICIAL_SDK := $(VENV)/official-sdk
+OFFICIAL_SDK_VERSION := 0.90.0
 
-.PHONY: help install generate check-generated lint format test demo bench soak clean
+.PHONY: help install generate check-generated update-spec lint format test demo bench soak clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-install: $(VENV)/.installed  ## create .venv with the SDK, the server and the dev tools (from uv.lock)
+install: $(VENV)/.installed $(OFFICIAL_SDK)/.installed  ## create .venv with the SDK, the server and the dev tools (from uv.lock)
 
 # The venv is built on the very interpreter that runs `$(PYTHON)`, not whichever
 # python3 uv would find first.
@@ -25,11 +29,20 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(UV) sync --frozen --all-extras --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
 	@touch $@
 
-generate: install  ## regenerate generated/magic_hour_client from openapi/
-	scripts/generate
+$(OFFICIAL_SDK)/.installed: $(VENV)/.installed Makefile
+	$(UV) venv --quiet --allow-existing --python "$(BIN)/python" $(OFFICIAL_SDK)
+	$(UV) pip install --quiet --python $(OFFICIAL_SDK)/bin/python "magic-hour==$(OFFICIAL_SDK_VERSION)"
+	@touch $@
 
-check-generated: install  ## fail with a diff if generated/ is not what openapi/ gives
-	scripts/check-generated
+generate: install  ## build openapi/face-detection.yaml (upstream + overlay), the client, docs/reference/
+	$(BIN)/python -m scripts.apispec generate
+
+check-generated: install  ## fail with a diff if the built document, generated/ or docs/reference/ is not what openapi/ gives
+	$(BIN)/python -m scripts.apispec check
+
+update-spec: install  ## vendor a new upstream document (FROM=file or URL), regenerate, report what changed
+	@test -n "$(FROM)" || { echo "usage: make update-spec FROM=<file or URL of the upstream OpenAPI document>" >&2; exit 2; }
+	$(BIN)/python -m scripts.apispec update "$(FROM)"
 
 lint: install  ## ruff check, ruff format --check, mypy --strict on handwritten code
 	$(BIN)/ruff check $(HANDWRITTEN)

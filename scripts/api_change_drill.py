@@ -1,99 +1,163 @@
-"""The change-the-API drill: apply a realistic change to a copy of the document, regenerate
-the client from it, and run the SDK's unit tests and the document/model contract tests
-against the result. It says how many tests each change breaks.
+"""The change-the-API drill, through the path a maintainer takes: derive a new upstream
+document from the vendored one, run `make update-spec FROM=<it>` in a scratch copy of the
+project, and run the SDK's unit, command-line and contract tests there.
 
-    .venv/bin/python scripts/api_change_drill.py [--change NAME]... [--keep DIR]
+    .venv/bin/python scripts/api_change_drill.py [--change NAME]... [--json FILE]
 
-Changes (all by default):
-  required-object  FaceDetection gains `model`, a required, nullable object with an example
-  new-enum-value   FaceDetectionStatus gains `canceled`
-  removed-field    DetectedFace loses its optional `frame_time`
-The committed client and document are not touched: the regenerated package and the changed
-document live in a temporary directory (`--keep DIR` keeps them there).
+Changes (all by default), each to the hosted document as Magic Hour would publish it:
+  required-error-object  the task gains `error`, a required nullable {code, message}
+                         object with examples on its properties only
+  new-status-value       the task's status gains `canceled`
+  new-request-parameter  POST /v1/face-detection gains an optional `max_faces`
+  renamed-response-field the task's `credits_charged` becomes `credits` (breaking)
+It prints, per change, the exit status and report of `make update-spec` and the tests
+that failed. The committed project is never touched.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
-TESTS = ["tests/unit", "tests/contract/test_models.py", "tests/cli/test_detect_unit.py"]
+UPSTREAM = ROOT / "openapi" / "upstream" / "magic-hour.json"
+TESTS = ["tests/unit", "tests/cli", "tests/contract"]
+SKIP = {".git", ".venv", "outputs", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__",
+        ".hypothesis", "dist", "build"}  # fmt: skip
 
 
-def required_object(document: dict[str, Any]) -> None:
-    schema = document["components"]["schemas"]["FaceDetection"]
-    model = {"name": "centerface", "version": "1.0"}
-    schema["properties"]["model"] = {
+def task_schema(document: dict[str, Any]) -> dict[str, Any]:
+    get = document["paths"]["/v1/face-detection/{id}"]["get"]
+    schema: dict[str, Any] = get["responses"]["200"]["content"]["application/json"]["schema"]
+    return schema
+
+
+def required_error_object(document: dict[str, Any]) -> None:
+    task = task_schema(document)
+    task["properties"]["error"] = {
         "type": "object",
         "nullable": True,
-        "description": "The model that ran the detection.",
-        "required": ["name"],
-        "properties": {"name": {"type": "string"}, "version": {"type": "string"}},
-        "example": model,
+        "description": "In the case of an error, this object will contain the error encountered",
+        "required": ["message", "code"],
+        "properties": {
+            "message": {"type": "string", "example": "Please use an image with a detectable face"},
+            "code": {"type": "string", "example": "no_source_face"},
+        },
     }
-    schema["required"].append("model")
-    schema["example"]["model"] = model
+    task["required"].append("error")
 
 
-def new_enum_value(document: dict[str, Any]) -> None:
-    document["components"]["schemas"]["FaceDetectionStatus"]["enum"].append("canceled")
+def new_status_value(document: dict[str, Any]) -> None:
+    task_schema(document)["properties"]["status"]["enum"].append("canceled")
 
 
-def removed_field(document: dict[str, Any]) -> None:
-    schema = document["components"]["schemas"]["DetectedFace"]
-    schema["properties"].pop("frame_time")
-    schema.get("example", {}).pop("frame_time", None)
+def new_request_parameter(document: dict[str, Any]) -> None:
+    post = document["paths"]["/v1/face-detection"]["post"]
+    body = post["requestBody"]["content"]["application/json"]["schema"]
+    body["properties"]["max_faces"] = {
+        "type": "integer",
+        "minimum": 1,
+        "description": "Return at most this many faces.",
+        "example": 10,
+    }
 
 
-CHANGES = {
-    "required-object": required_object,
-    "new-enum-value": new_enum_value,
-    "removed-field": removed_field,
+def renamed_response_field(document: dict[str, Any]) -> None:
+    task = task_schema(document)
+    task["properties"]["credits"] = task["properties"].pop("credits_charged")
+    task["required"] = ["credits" if r == "credits_charged" else r for r in task["required"]]
+
+
+CHANGES: dict[str, Callable[[dict[str, Any]], None]] = {
+    "required-error-object": required_error_object,
+    "new-status-value": new_status_value,
+    "new-request-parameter": new_request_parameter,
+    "renamed-response-field": renamed_response_field,
 }
 
 
-def run(changes: list[str], work: Path) -> dict[str, int]:
-    document = yaml.safe_load((ROOT / "openapi" / "face-detection.yaml").read_text())
-    for name in changes:
-        CHANGES[name](document)
-    spec = work / "face-detection.yaml"
-    spec.write_text(yaml.safe_dump(document, sort_keys=False))
-    package = work / "pkg" / "magic_hour_client"
-    subprocess.run([str(ROOT / "scripts" / "generate"), str(spec), str(package)], check=True)
-    env = {**os.environ, "PYTHONPATH": str(package.parent), "MAGIC_HOUR_DOCUMENT": str(spec)}
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-         *TESTS],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+def scratch_copy(work: Path) -> Path:
+    """The project as it is, in `work`, sharing the virtual environment."""
+    copy = work / "project"
+    shutil.copytree(ROOT, copy, ignore=lambda _dir, names: [n for n in names if n in SKIP])
+    (copy / ".venv").symlink_to(ROOT / ".venv")
+    return copy
+
+
+def run(name: str, work: Path) -> dict[str, Any]:
+    project = scratch_copy(work)
+    document = json.loads(UPSTREAM.read_text(encoding="utf-8"))
+    CHANGES[name](document)
+    source = work / f"{name}.json"
+    source.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    # `-o install`: the scratch copy shares .venv, which must not be re-synced to it.
+    update = subprocess.run(
+        ["make", "-s", "-o", "install", "update-spec", f"FROM={source}"],
+        cwd=project, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    tail = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr
-    counts = {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|error)", tail)}
-    print(f"{', '.join(changes)}: {tail}")
-    return counts
+    status = _tool_status(update)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(str(project / p) for p in ("generated", "overlay", "server")),
+    }
+    env.pop("MAGIC_HOUR_DOCUMENT", None)
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+         "-o", "addopts=", *TESTS],
+        cwd=project, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    lines = tests.stdout.strip().splitlines()
+    tail = lines[-1] if lines else tests.stderr.strip()[-500:]
+    counts = {k: int(v) for v, k in re.findall(r"(\d+) (passed|failed|errors?)", tail)}
+    failed = [line.split(" ", 1)[1].split(" - ")[0] for line in lines
+              if line.startswith(("FAILED ", "ERROR "))]  # fmt: skip
+    return {
+        "change": name,
+        "update_exit": status,
+        "report": update.stdout.strip(),
+        "update_errors": update.stderr.strip() if status == 2 else "",
+        "tests": tail,
+        "passed": counts.get("passed", 0),
+        "failed": counts.get("failed", 0),
+        "errors": counts.get("error", 0) + counts.get("errors", 0),
+        "failed_tests": failed,
+    }
+
+
+def _tool_status(result: subprocess.CompletedProcess[str]) -> int:
+    """The exit status of the spec tool under make (make itself exits 2 on any failure)."""
+    if result.returncode == 0:
+        return 0
+    match = re.search(r"\] Error (\d+)", result.stderr)
+    return int(match.group(1)) if match else result.returncode
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--change", action="append", choices=list(CHANGES))
-    parser.add_argument("--keep", type=Path)
+    parser.add_argument("--json", type=Path, help="write the results here too")
     args = parser.parse_args()
-    changes = args.change or list(CHANGES)
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        counts = run(changes, args.keep)
-    else:
+    results = []
+    for name in args.change or list(CHANGES):
         with tempfile.TemporaryDirectory(prefix="api-change-drill-") as work:
-            counts = run(changes, Path(work))
-    return 1 if counts.get("failed", 0) or counts.get("error", 0) else 0
+            result = run(name, Path(work))
+        results.append(result)
+        print(f"== {name}: make update-spec exit {result['update_exit']}; tests: {result['tests']}")
+        print(result["report"] or result["update_errors"])
+        for test in result["failed_tests"]:
+            print(f"   failed: {test}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
 
 
 if __name__ == "__main__":

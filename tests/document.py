@@ -1,20 +1,24 @@
 """The OpenAPI document as the source of test bodies.
 
-Test fixtures build response bodies from the document's own examples, overriding only the
-fields a test is about, so that a change to the document (a new required field with its
-example, a removed optional one) breaks only the tests about that change. The API-change
-drill points `MAGIC_HOUR_DOCUMENT` at a changed copy of the document.
+Test bodies are built from the document's schemas (`scripts.apispec._examples`): required
+fields are filled from their own examples, or a valid value of their type, and `null`
+where they are nullable; a test overrides only the fields it is about. So a change to the
+document (a new required field, with examples only on its own properties; a removed
+optional one) breaks only the tests about that change. Schemas are found by name: our
+components by key, the hosted document's inline schemas by the title our overlay gives
+them. The API-change drill points `MAGIC_HOUR_DOCUMENT` at a changed document.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import os
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from scripts.apispec._examples import example_for, named_schemas
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENT_ENV = "MAGIC_HOUR_DOCUMENT"
@@ -30,13 +34,34 @@ def document() -> dict[str, Any]:
     return loaded
 
 
-def example(schema: str, **overrides: Any) -> dict[str, Any]:
-    """A copy of the example of `components.schemas[schema]`, with `overrides` applied
-    (an override of None removes the field)."""
-    body: dict[str, Any] = copy.deepcopy(document()["components"]["schemas"][schema]["example"])
-    for name, value in overrides.items():
+@functools.cache
+def class_renames() -> dict[str, str]:
+    """The generator's class_overrides: {the class name it would give: the one it gives}."""
+    config = yaml.safe_load((ROOT / "openapi" / "generator-config.yaml").read_text("utf-8"))
+    overrides = config.get("class_overrides") or {}
+    return {old: str(new["class_name"]) for old, new in overrides.items()}
+
+
+def schemas() -> dict[str, Any]:
+    """Every named schema, by the name of the generated class it becomes."""
+    return dict(named_schemas(document(), class_renames()))
+
+
+def schema(name: str) -> dict[str, Any]:
+    """The schema whose generated class is `name`."""
+    try:
+        return dict(schemas()[name])
+    except KeyError:
+        raise KeyError(f"the document has no schema for the model {name!r}") from None
+
+
+def example(name: str, **overrides: Any) -> dict[str, Any]:
+    """A valid body of the schema named `name`, built from the schema, with `overrides`
+    applied (an override of None removes the field)."""
+    body: dict[str, Any] = example_for(document(), schema(name))
+    for field, value in overrides.items():
         if value is None:
-            body.pop(name, None)
+            body.pop(field, None)
         else:
-            body[name] = value
+            body[field] = value
     return body

@@ -116,7 +116,12 @@ class TaskFailedError(MagicHourError):
     """
 
     def __init__(self, task: FaceDetection) -> None:
-        error = task.additional_properties.get("error")
+        # Typed once the document has `error`; kept as an unknown field before that.
+        error = getattr(task, "error", None)
+        if error is None or not hasattr(error, "to_dict"):
+            error = task.additional_properties.get("error")
+        else:
+            error = error.to_dict()
         error = error if isinstance(error, dict) else {}
         code = error.get("code")
         reason = task.error_message if isinstance(task.error_message, str) else None

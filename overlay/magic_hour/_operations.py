@@ -23,7 +23,7 @@ from magic_hour_client.models import (
     UploadUrlsRequest,
     UploadUrlsRequestItem,
 )
-from magic_hour_client.types import UNSET, Response
+from magic_hour_client.types import UNSET
 
 from ._actions import Flow, Send, Sleep
 from ._downloads import DownloadFile
@@ -34,6 +34,7 @@ from ._errors import (
     status_error_from_response,
 )
 from ._events import ProgressCallback
+from ._lenient import fill_missing_nullable
 from ._logging import logger
 from ._params import RequestOptions, UploadUrlItemParam
 from ._retry import RetryMode, retry_delay, should_retry_error, should_retry_status
@@ -135,13 +136,12 @@ def _connection_error(exc: httpx.RequestError, request: httpx.Request) -> APICon
     return APIConnectionError(f"Connection error: {exc or type(exc).__name__}", request=request)
 
 
-def _parse(
-    build: Callable[..., Response[Any]], context: Context, response: httpx.Response, model: type[T]
-) -> T:
+def _parse(response: httpx.Response, model: type[T]) -> T:
     """The generated model of a successful response; APIResponseValidationError when the
-    body does not fit the schema."""
+    body does not fit the schema. A missing required field that may be null reads as None
+    (`_lenient`)."""
     try:
-        parsed = build(client=context.api, response=response).parsed
+        parsed = model.from_dict(fill_missing_nullable(model, response.json()))  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise APIResponseValidationError(
             f"the response to {response.request.method} {response.request.url.path} does not "
@@ -173,7 +173,7 @@ def create(
     )
     request = context.api_request(create_operation._get_kwargs(body=body), options)
     response = yield from send(context, request, RetryMode.ONLY_IF_NOT_PROCESSED, options)
-    return _parse(create_operation._build_response, context, response, FaceDetectionCreated)
+    return _parse(response, FaceDetectionCreated)
 
 
 def get(context: Context, *, id: str, **options: Unpack[RequestOptions]) -> Flow[FaceDetection]:
@@ -190,7 +190,7 @@ def poll(
     prefer = f"wait={wait}" if wait is not None else UNSET
     request = context.api_request(get_operation._get_kwargs(id=id, prefer=prefer), options)
     response = yield from send(context, request, RetryMode.SAFE, options)
-    task = _parse(get_operation._build_response, context, response, FaceDetection)
+    task = _parse(response, FaceDetection)
     applied = wait is not None and "wait" in response.headers.get("preference-applied", "")
     return task, applied
 
@@ -213,7 +213,7 @@ def create_upload_urls(
     )
     request = context.api_request(upload_urls_operation._get_kwargs(body=body), options)
     response = yield from send(context, request, RetryMode.SAFE, options)
-    urls = _parse(upload_urls_operation._build_response, context, response, UploadUrls)
+    urls = _parse(response, UploadUrls)
     if len(urls.items) != len(items):
         raise APIResponseValidationError(
             f"asked for {len(items)} upload URLs, got {len(urls.items)}", response=response

@@ -9,9 +9,10 @@ from types import ModuleType
 from typing import Any
 
 from jsonschema import Draft4Validator
-from magic_hour_server.api._schema import extend_validator, resolve
+from magic_hour_server.api._schema import extend_validator
+from magic_hour_server.api._schema import resolve as resolve_refs
 
-from tests.document import document
+from tests.document import document, schemas
 
 __all__ = [
     "DOCUMENT",
@@ -26,6 +27,27 @@ __all__ = [
 ]
 
 DOCUMENT = document()  # the committed document, or the drill's changed copy
+
+
+def resolve(node: Any, document: dict[str, Any]) -> Any:
+    """`node` with its `$ref`s replaced, and OpenAPI 3.0's `nullable: true` written as JSON
+    Schema says it (`type: [..., "null"]`), for the validator."""
+    return _nullable_as_type(resolve_refs(node, document))
+
+
+def _nullable_as_type(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_nullable_as_type(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _nullable_as_type(value) for key, value in node.items()}
+    if out.get("nullable") is True and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+        if "enum" in out:
+            out["enum"] = [*out["enum"], None]
+    return out
+
+
 Validator = extend_validator(Draft4Validator)
 
 
@@ -99,8 +121,8 @@ def normalize(value: Any, schema: dict[str, Any]) -> Any:
 
 
 def named_schemas() -> dict[str, dict[str, Any]]:
-    schemas: dict[str, dict[str, Any]] = DOCUMENT["components"]["schemas"]
-    return schemas
+    """Every named schema, by the generated model class it becomes."""
+    return schemas()
 
 
 def model_class(name: str) -> Any:

@@ -27,6 +27,13 @@ def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     unknown = set(schema) - _KNOWN
     if unknown:
         raise NotImplementedError(f"no strategy for schema keywords {sorted(unknown)}")
+    if schema.get("nullable"):
+        return st.none() | from_schema({k: v for k, v in schema.items() if k != "nullable"})
+    if isinstance(schema.get("type"), list) and "null" in schema["type"]:  # nullable, resolved
+        (kind,) = [t for t in schema["type"] if t != "null"]
+        enum = [v for v in schema.get("enum", []) if v is not None]
+        rest = {**schema, "type": kind, **({"enum": enum} if enum else {})}
+        return st.none() | from_schema(rest)
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     kind = schema.get("type")

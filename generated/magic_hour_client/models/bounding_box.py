@@ -11,12 +11,7 @@ T = TypeVar("T", bound="BoundingBox")
 
 @_attrs_define
 class BoundingBox:
-    """Extension: a face's box in the input's pixels, before any margin.
-
-    Example:
-        {'x': 120, 'y': 48, 'width': 96, 'height': 128}
-
-    """
+    """Extension: a face's box in the input's pixels, before any margin."""
 
     x: int
     """ Left edge, in pixels from the left of the input. """

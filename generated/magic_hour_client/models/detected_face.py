@@ -17,22 +17,11 @@ T = TypeVar("T", bound="DetectedFace")
 
 @_attrs_define
 class DetectedFace:
-    """One detected face, as a cropped PNG image.
-
-    Example:
-        {'path': 'api-assets/cuid-example/0-0.png', 'url': 'https://videos.magichour.ai/api-assets/cuid-
-            example/0-0.png'}
-
-    """
-
     path: str
-    """ The face image's storage path, `api-assets/<id>/<frame>-<index>.png`, as
-    face-swap calls take it. `<frame>` is the frame the face was taken from
-    (0 for an image) and `<index>` the face's place in that frame, counted
-    from 0 left to right.
-     """
+    """ The path to the face image. This should be used in face swap photo/video API calls as
+    `.assets.face_mappings.original_face` """
     url: str
-    """ A URL anyone can GET the face image from, without the API key. """
+    """ The url to the face image. This is used to render the image in your applications. """
     box: BoundingBox | Unset = UNSET
     """ Extension: a face's box in the input's pixels, before any margin. """
     score: float | Unset = UNSET

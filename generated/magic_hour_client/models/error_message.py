@@ -11,12 +11,7 @@ T = TypeVar("T", bound="ErrorMessage")
 
 @_attrs_define
 class ErrorMessage:
-    """What went wrong.
-
-    Example:
-        {'message': 'Unauthorized'}
-
-    """
+    """What went wrong."""
 
     message: str
     """ A human-readable reason. """

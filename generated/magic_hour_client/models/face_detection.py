@@ -18,27 +18,17 @@ T = TypeVar("T", bound="FaceDetection")
 
 @_attrs_define
 class FaceDetection:
-    """A face detection task and the faces it found so far.
-
-    Example:
-        {'id': 'cuid-example', 'credits_charged': 0, 'status': 'complete', 'faces': [{'path': 'api-assets/cuid-
-            example/0-0.png', 'url': 'https://videos.magichour.ai/api-assets/cuid-example/0-0.png'}]}
-
-    """
-
     id: str
-    """ The task's id. """
+    """ The id of the task. This value is returned by the [face detection API](https://docs.magichour.ai/api-
+    reference/files/face-detection#response-id). """
     credits_charged: int
-    """ The credits this detection cost. """
+    """ The credits charged for the task. """
     status: FaceDetectionStatus
-    """ Where a task is: `queued` (waiting), `rendering` (running; `faces` may grow),
-    `complete` (done, `faces` is final) or `error` (failed).
-     """
+    """ The status of the detection. """
     faces: list[DetectedFace]
-    """ The faces found so far, in the order they were found. """
+    """ The faces detected in the image or video. The list is populated as faces are detected. """
     progress: float | Unset = UNSET
-    """ Extension: the share of the input processed so far, from 0 to 1.
-     """
+    """ Extension: the share of the input processed so far, from 0 to 1. """
     error_message: str | Unset = UNSET
     """ Extension, on a task in status `error`: why it failed. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -11,16 +11,16 @@ T = TypeVar("T", bound="FaceDetectionAssets")
 
 @_attrs_define
 class FaceDetectionAssets:
-    """The input of a face detection.
-
-    Example:
-        {'target_file_path': 'api-assets/id/1234.png'}
-
-    """
+    """Provide the assets for face detection"""
 
     target_file_path: str
-    """ The image or video to detect faces in: an `http(s)` URL, or the `file_path`
-    that `POST /v1/files/upload-urls` returned, such as `api-assets/id/1234.png`.
+    """ This is the image or video where the face will be detected. This value is either
+    - a direct URL to the video file
+    - `file_path` field from the response of the [upload urls API](https://docs.magichour.ai/api-
+    reference/files/generate-asset-upload-urls).
+
+    See the [file upload guide](https://docs.magichour.ai/api-reference/files/generate-asset-upload-urls#input-file)
+    for details.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

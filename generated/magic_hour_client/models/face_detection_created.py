@@ -11,17 +11,11 @@ T = TypeVar("T", bound="FaceDetectionCreated")
 
 @_attrs_define
 class FaceDetectionCreated:
-    """A started face detection.
-
-    Example:
-        {'id': 'cuid-example', 'credits_charged': 0}
-
-    """
-
     id: str
-    """ The task's id, for `GET /v1/face-detection/{id}`. """
+    """ The id of the task. Use this value in the [get face detection details API](https://docs.magichour.ai/api-
+    reference/files/get-face-detection-details) to get the details of the face detection task. """
     credits_charged: int
-    """ The credits this detection costs. """
+    """ The credits charged for the task. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

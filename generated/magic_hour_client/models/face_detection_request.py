@@ -17,19 +17,12 @@ T = TypeVar("T", bound="FaceDetectionRequest")
 
 @_attrs_define
 class FaceDetectionRequest:
-    """What to detect faces in, and how sure the detector must be.
-
-    Example:
-        {'assets': {'target_file_path': 'api-assets/id/1234.png'}, 'confidence_score': 0.5}
-
-    """
-
     assets: FaceDetectionAssets
-    """ The input of a face detection. """
+    """ Provide the assets for face detection """
     confidence_score: float | Unset = 0.5
-    """ The minimum score of a detected face, from 0 to 1 in steps of 0.05. Lower
-    finds more faces and more false ones.
-     """
+    """ Confidence threshold for filtering detected faces.
+    * Higher values (e.g., 0.9) include only faces detected with high certainty, reducing false positives.
+    * Lower values (e.g., 0.3) include more faces, but may increase the chance of incorrect detections. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -12,20 +12,13 @@ T = TypeVar("T", bound="UploadUrl")
 
 @_attrs_define
 class UploadUrl:
-    """Where to upload one file, and the path to use it by.
-
-    Example:
-        {'upload_url': 'https://videos.magichour.ai/api-assets/id/video.mp4?auth-value=1234567890', 'expires_at':
-            '2024-07-25T16:56:21.932Z', 'file_path': 'api-assets/id/video.mp4'}
-
-    """
-
     upload_url: str
-    """ Send `PUT` here with the file's raw bytes. Needs no API key. """
+    """ Used to upload the file to storage, send a PUT request with the file as data to upload. """
     expires_at: datetime.datetime
-    """ When `upload_url` stops working. """
+    """ when the upload url expires, and will need to request a new one. """
     file_path: str
-    """ The path to pass as `target_file_path` once uploaded. """
+    """ this value is used in APIs that needs assets, such as image_file_path, video_file_path, and audio_file_path
+    """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

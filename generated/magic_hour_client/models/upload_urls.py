@@ -15,15 +15,12 @@ T = TypeVar("T", bound="UploadUrls")
 
 @_attrs_define
 class UploadUrls:
-    """Upload URLs, in the order of the requested items.
-
-    Example:
-        {'items': [{'upload_url': 'https://videos.magichour.ai/api-assets/id/video.mp4?auth-value=1234567890',
-            'expires_at': '2024-07-25T16:56:21.932Z', 'file_path': 'api-assets/id/video.mp4'}]}
-
-    """
+    """Success"""
 
     items: list[UploadUrl]
+    """ The list of upload URLs and file paths for the assets. The response array will match the order of items in
+    the request body. Refer to the [Input Files Guide](https://docs.magichour.ai/integration/inputs-and-outputs) for
+    more details. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,14 +15,8 @@ T = TypeVar("T", bound="UploadUrlsRequest")
 
 @_attrs_define
 class UploadUrlsRequest:
-    """The files to get upload URLs for.
-
-    Example:
-        {'items': [{'type': 'image', 'extension': 'png'}]}
-
-    """
-
     items: list[UploadUrlsRequestItem]
+    """ The list of assets to upload. The response array will match the order of items in the request body. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -13,19 +13,12 @@ T = TypeVar("T", bound="UploadUrlsRequestItem")
 
 @_attrs_define
 class UploadUrlsRequestItem:
-    """One file to upload. Extensions: video mp4, m4v, mov, webm; audio mp3, wav, aac,
-    flac, webm, m4a, opus, ogg, aiff, amr; image png, jpg, jpeg, heic, heif, webp,
-    avif, jp2, tiff, bmp (gif only for face swap).
-
-        Example:
-            {'type': 'image', 'extension': 'png'}
-
-    """
-
     type_: AssetType
-    """ The kind of file to upload. """
+    """ The type of asset to upload. Possible types are video, audio, image """
     extension: str
-    """ The file's extension, lower case, without the dot. """
+    """ The extension of the file to upload. Do not include the dot (.) before the extension. Possible extensions
+    are mp4,m4v,mov,webm,mp3,wav,aac,flac,webm,weba,m4a,opus,ogg,oga,aiff,amr,png,jpg,jpeg,jfif,heic,heif,webp,avif,
+    jp2,tiff,tif,bmp,gif,webp,webm """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

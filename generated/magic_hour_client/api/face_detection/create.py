@@ -82,18 +82,22 @@ def _build_response(
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: FaceDetectionRequest,
 ) -> Response[ErrorMessage | FaceDetectionCreated]:
-    """Start a face detection
+    """Face Detection
 
-     Start detecting faces in an image or a video. The call returns at once with the
-    task's id; read the task with `GET /v1/face-detection/{id}` to follow it.
+     Detect faces in an image or video.
+
+    Use this API to get the list of faces detected in the image or video to use in the [face swap
+    photo](https://docs.magichour.ai/api-reference/image-projects/face-swap-photo) or [face swap
+    video](https://docs.magichour.ai/api-reference/video-projects/face-swap-video) API calls for multi-
+    face swaps.
+
+    Note: Face detection is free to use for the near future. Pricing may change in the future.
 
     Args:
-        body (FaceDetectionRequest): What to detect faces in, and how sure the detector must be.
-            Example: {'assets': {'target_file_path': 'api-assets/id/1234.png'}, 'confidence_score':
-            0.5}.
+        body (FaceDetectionRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -116,18 +120,22 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: FaceDetectionRequest,
 ) -> ErrorMessage | FaceDetectionCreated | None:
-    """Start a face detection
+    """Face Detection
 
-     Start detecting faces in an image or a video. The call returns at once with the
-    task's id; read the task with `GET /v1/face-detection/{id}` to follow it.
+     Detect faces in an image or video.
+
+    Use this API to get the list of faces detected in the image or video to use in the [face swap
+    photo](https://docs.magichour.ai/api-reference/image-projects/face-swap-photo) or [face swap
+    video](https://docs.magichour.ai/api-reference/video-projects/face-swap-video) API calls for multi-
+    face swaps.
+
+    Note: Face detection is free to use for the near future. Pricing may change in the future.
 
     Args:
-        body (FaceDetectionRequest): What to detect faces in, and how sure the detector must be.
-            Example: {'assets': {'target_file_path': 'api-assets/id/1234.png'}, 'confidence_score':
-            0.5}.
+        body (FaceDetectionRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -145,18 +153,22 @@ def sync(
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: FaceDetectionRequest,
 ) -> Response[ErrorMessage | FaceDetectionCreated]:
-    """Start a face detection
+    """Face Detection
 
-     Start detecting faces in an image or a video. The call returns at once with the
-    task's id; read the task with `GET /v1/face-detection/{id}` to follow it.
+     Detect faces in an image or video.
+
+    Use this API to get the list of faces detected in the image or video to use in the [face swap
+    photo](https://docs.magichour.ai/api-reference/image-projects/face-swap-photo) or [face swap
+    video](https://docs.magichour.ai/api-reference/video-projects/face-swap-video) API calls for multi-
+    face swaps.
+
+    Note: Face detection is free to use for the near future. Pricing may change in the future.
 
     Args:
-        body (FaceDetectionRequest): What to detect faces in, and how sure the detector must be.
-            Example: {'assets': {'target_file_path': 'api-assets/id/1234.png'}, 'confidence_score':
-            0.5}.
+        body (FaceDetectionRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -177,18 +189,22 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: FaceDetectionRequest,
 ) -> ErrorMessage | FaceDetectionCreated | None:
-    """Start a face detection
+    """Face Detection
 
-     Start detecting faces in an image or a video. The call returns at once with the
-    task's id; read the task with `GET /v1/face-detection/{id}` to follow it.
+     Detect faces in an image or video.
+
+    Use this API to get the list of faces detected in the image or video to use in the [face swap
+    photo](https://docs.magichour.ai/api-reference/image-projects/face-swap-photo) or [face swap
+    video](https://docs.magichour.ai/api-reference/video-projects/face-swap-video) API calls for multi-
+    face swaps.
+
+    Note: Face detection is free to use for the near future. Pricing may change in the future.
 
     Args:
-        body (FaceDetectionRequest): What to detect faces in, and how sure the detector must be.
-            Example: {'assets': {'target_file_path': 'api-assets/id/1234.png'}, 'confidence_score':
-            0.5}.
+        body (FaceDetectionRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

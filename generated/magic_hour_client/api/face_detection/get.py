@@ -84,16 +84,20 @@ def _build_response(
 def sync_detailed(
     id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     prefer: str | Unset = UNSET,
 ) -> Response[ErrorMessage | FaceDetection]:
     """Get face detection details
 
-     Get the status of a face detection and the faces found so far. `faces` grows
-    while the status is `rendering` and is final once it is `complete`.
+     Get the details of a face detection task.
+
+    Use this API to get the list of faces detected in the image or video to use in the [face swap
+    photo](https://docs.magichour.ai/api-reference/image-projects/face-swap-photo) or [face swap
+    video](https://docs.magichour.ai/api-reference/video-projects/face-swap-video) API calls for multi-
+    face swaps.
 
     Args:
-        id (str):
+        id (str):  Example: uuid-example.
         prefer (str | Unset):
 
     Raises:
@@ -119,16 +123,20 @@ def sync_detailed(
 def sync(
     id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     prefer: str | Unset = UNSET,
 ) -> ErrorMessage | FaceDetection | None:
     """Get face detection details
 
-     Get the status of a face detection and the faces found so far. `faces` grows
-    while the status is `rendering` and is final once it is `complete`.
+     Get the details of a face detection task.
+
+    Use this API to get the list of faces detected in the image or video to use in the [face swap
+    photo](https://docs.magichour.ai/api-reference/image-projects/face-swap-photo) or [face swap
+    video](https://docs.magichour.ai/api-reference/video-projects/face-swap-video) API calls for multi-
+    face swaps.
 
     Args:
-        id (str):
+        id (str):  Example: uuid-example.
         prefer (str | Unset):
 
     Raises:
@@ -149,16 +157,20 @@ def sync(
 async def asyncio_detailed(
     id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     prefer: str | Unset = UNSET,
 ) -> Response[ErrorMessage | FaceDetection]:
     """Get face detection details
 
-     Get the status of a face detection and the faces found so far. `faces` grows
-    while the status is `rendering` and is final once it is `complete`.
+     Get the details of a face detection task.
+
+    Use this API to get the list of faces detected in the image or video to use in the [face swap
+    photo](https://docs.magichour.ai/api-reference/image-projects/face-swap-photo) or [face swap
+    video](https://docs.magichour.ai/api-reference/video-projects/face-swap-video) API calls for multi-
+    face swaps.
 
     Args:
-        id (str):
+        id (str):  Example: uuid-example.
         prefer (str | Unset):
 
     Raises:
@@ -182,16 +194,20 @@ async def asyncio_detailed(
 async def asyncio(
     id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     prefer: str | Unset = UNSET,
 ) -> ErrorMessage | FaceDetection | None:
     """Get face detection details
 
-     Get the status of a face detection and the faces found so far. `faces` grows
-    while the status is `rendering` and is final once it is `complete`.
+     Get the details of a face detection task.
+
+    Use this API to get the list of faces detected in the image or video to use in the [face swap
+    photo](https://docs.magichour.ai/api-reference/image-projects/face-swap-photo) or [face swap
+    video](https://docs.magichour.ai/api-reference/video-projects/face-swap-video) API calls for multi-
+    face swaps.
 
     Args:
-        id (str):
+        id (str):  Example: uuid-example.
         prefer (str | Unset):
 
     Raises:

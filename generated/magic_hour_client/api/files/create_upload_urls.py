@@ -82,18 +82,36 @@ def _build_response(
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: UploadUrlsRequest,
 ) -> Response[ErrorMessage | UploadUrls]:
-    """Generate asset upload URLs
+    """ Generate asset upload urls
 
-     Get presigned URLs to upload input files. Send `PUT upload_url` with the file's
-    raw bytes, then use the item's `file_path` as `target_file_path`. Items come
-    back in the order they were asked for.
+     Generates a list of pre-signed upload URLs for the assets required. This API is only necessary if
+    you want to upload to Magic Hour's storage. Refer to the [Input Files
+    Guide](https://docs.magichour.ai/integration/inputs-and-outputs) for more details.
+
+    The response array will match the order of items in the request body.
+
+    **Valid file extensions per asset type**:
+    - video: mp4, m4v, mov, webm
+    - audio: mp3, wav, aac, flac, webm, weba, m4a, opus, ogg, oga, aiff, amr
+    - image: png, jpg, jpeg, jfif, heic, heif, webp, avif, jp2, tiff, tif, bmp
+    - gif: gif, webp, webm
+
+    > Note: `gif` is only supported for face swap API `video_file_path` field.
+
+    Once you receive an upload URL, send a `PUT` request to upload the file directly.
+
+    Example:
+
+    ```
+    curl -X PUT --data '@/path/to/file/video.mp4' \\
+      https://videos.magichour.ai/api-assets/id/video.mp4?<auth params from the API response>
+    ```
 
     Args:
-        body (UploadUrlsRequest): The files to get upload URLs for. Example: {'items': [{'type':
-            'image', 'extension': 'png'}]}.
+        body (UploadUrlsRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -101,7 +119,7 @@ def sync_detailed(
 
     Returns:
         Response[ErrorMessage | UploadUrls]
-    """
+     """
 
     kwargs = _get_kwargs(
         body=body,
@@ -116,18 +134,36 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: UploadUrlsRequest,
 ) -> ErrorMessage | UploadUrls | None:
-    """Generate asset upload URLs
+    """ Generate asset upload urls
 
-     Get presigned URLs to upload input files. Send `PUT upload_url` with the file's
-    raw bytes, then use the item's `file_path` as `target_file_path`. Items come
-    back in the order they were asked for.
+     Generates a list of pre-signed upload URLs for the assets required. This API is only necessary if
+    you want to upload to Magic Hour's storage. Refer to the [Input Files
+    Guide](https://docs.magichour.ai/integration/inputs-and-outputs) for more details.
+
+    The response array will match the order of items in the request body.
+
+    **Valid file extensions per asset type**:
+    - video: mp4, m4v, mov, webm
+    - audio: mp3, wav, aac, flac, webm, weba, m4a, opus, ogg, oga, aiff, amr
+    - image: png, jpg, jpeg, jfif, heic, heif, webp, avif, jp2, tiff, tif, bmp
+    - gif: gif, webp, webm
+
+    > Note: `gif` is only supported for face swap API `video_file_path` field.
+
+    Once you receive an upload URL, send a `PUT` request to upload the file directly.
+
+    Example:
+
+    ```
+    curl -X PUT --data '@/path/to/file/video.mp4' \\
+      https://videos.magichour.ai/api-assets/id/video.mp4?<auth params from the API response>
+    ```
 
     Args:
-        body (UploadUrlsRequest): The files to get upload URLs for. Example: {'items': [{'type':
-            'image', 'extension': 'png'}]}.
+        body (UploadUrlsRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -135,7 +171,7 @@ def sync(
 
     Returns:
         ErrorMessage | UploadUrls
-    """
+     """
 
     return sync_detailed(
         client=client,
@@ -145,18 +181,36 @@ def sync(
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: UploadUrlsRequest,
 ) -> Response[ErrorMessage | UploadUrls]:
-    """Generate asset upload URLs
+    """ Generate asset upload urls
 
-     Get presigned URLs to upload input files. Send `PUT upload_url` with the file's
-    raw bytes, then use the item's `file_path` as `target_file_path`. Items come
-    back in the order they were asked for.
+     Generates a list of pre-signed upload URLs for the assets required. This API is only necessary if
+    you want to upload to Magic Hour's storage. Refer to the [Input Files
+    Guide](https://docs.magichour.ai/integration/inputs-and-outputs) for more details.
+
+    The response array will match the order of items in the request body.
+
+    **Valid file extensions per asset type**:
+    - video: mp4, m4v, mov, webm
+    - audio: mp3, wav, aac, flac, webm, weba, m4a, opus, ogg, oga, aiff, amr
+    - image: png, jpg, jpeg, jfif, heic, heif, webp, avif, jp2, tiff, tif, bmp
+    - gif: gif, webp, webm
+
+    > Note: `gif` is only supported for face swap API `video_file_path` field.
+
+    Once you receive an upload URL, send a `PUT` request to upload the file directly.
+
+    Example:
+
+    ```
+    curl -X PUT --data '@/path/to/file/video.mp4' \\
+      https://videos.magichour.ai/api-assets/id/video.mp4?<auth params from the API response>
+    ```
 
     Args:
-        body (UploadUrlsRequest): The files to get upload URLs for. Example: {'items': [{'type':
-            'image', 'extension': 'png'}]}.
+        body (UploadUrlsRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -164,7 +218,7 @@ async def asyncio_detailed(
 
     Returns:
         Response[ErrorMessage | UploadUrls]
-    """
+     """
 
     kwargs = _get_kwargs(
         body=body,
@@ -177,18 +231,36 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: UploadUrlsRequest,
 ) -> ErrorMessage | UploadUrls | None:
-    """Generate asset upload URLs
+    """ Generate asset upload urls
 
-     Get presigned URLs to upload input files. Send `PUT upload_url` with the file's
-    raw bytes, then use the item's `file_path` as `target_file_path`. Items come
-    back in the order they were asked for.
+     Generates a list of pre-signed upload URLs for the assets required. This API is only necessary if
+    you want to upload to Magic Hour's storage. Refer to the [Input Files
+    Guide](https://docs.magichour.ai/integration/inputs-and-outputs) for more details.
+
+    The response array will match the order of items in the request body.
+
+    **Valid file extensions per asset type**:
+    - video: mp4, m4v, mov, webm
+    - audio: mp3, wav, aac, flac, webm, weba, m4a, opus, ogg, oga, aiff, amr
+    - image: png, jpg, jpeg, jfif, heic, heif, webp, avif, jp2, tiff, tif, bmp
+    - gif: gif, webp, webm
+
+    > Note: `gif` is only supported for face swap API `video_file_path` field.
+
+    Once you receive an upload URL, send a `PUT` request to upload the file directly.
+
+    Example:
+
+    ```
+    curl -X PUT --data '@/path/to/file/video.mp4' \\
+      https://videos.magichour.ai/api-assets/id/video.mp4?<auth params from the API response>
+    ```
 
     Args:
-        body (UploadUrlsRequest): The files to get upload URLs for. Example: {'items': [{'type':
-            'image', 'extension': 'png'}]}.
+        body (UploadUrlsRequest):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -196,7 +268,7 @@ async def asyncio(
 
     Returns:
         ErrorMessage | UploadUrls
-    """
+     """
 
     return (
         await asyncio_detailed(
