@@ -11,7 +11,7 @@ from magic_hour_client import AuthenticatedClient
 
 from ._errors import MagicHourError
 from ._logging import setup_logging
-from ._operations import Context
+from ._operations import DEFAULT_PATIENCE, Context
 from ._polling import POLL_INTERVAL_ENV, parse_poll_interval
 
 __all__ = ["BASE_URL_ENV", "TOKEN_ENV", "BaseClient", "Environment"]
@@ -45,6 +45,7 @@ class BaseClient(Generic[HttpT]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         httpx_client: HttpT | None = None,
         long_poll: bool = True,
+        patience: float = DEFAULT_PATIENCE,
     ) -> None:
         """Connect to the Magic Hour API.
 
@@ -59,6 +60,11 @@ class BaseClient(Generic[HttpT]):
             long_poll: ask the server to hold polls until a task changes (`Prefer: wait`);
                 a server that ignores it is polled on the usual schedule. Per call:
                 `generate(..., long_poll=False)`.
+            patience: seconds each step of `generate()` (upload, create, each download)
+                goes on retrying a transient failure (connection error, timeout, 429,
+                5xx; for create only those that show it was not processed) after
+                `max_retries`, backing off and honouring Retry-After; polls go on until
+                `poll_timeout`. Single calls (`create`, `get`) keep `max_retries` alone.
         """
         token = token if token is not None else os.environ.get(TOKEN_ENV)
         if not token or not token.strip():
@@ -67,6 +73,8 @@ class BaseClient(Generic[HttpT]):
             )
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        if not patience >= 0:
+            raise ValueError(f"patience must be a number of seconds >= 0, got {patience}")
         setup_logging()
         self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or environment.value).rstrip("/")
         self.timeout = timeout
@@ -82,6 +90,7 @@ class BaseClient(Generic[HttpT]):
             max_retries=max_retries,
             poll_interval=parse_poll_interval(os.environ.get(POLL_INTERVAL_ENV)),
             long_poll=long_poll,
+            patience=patience,
         )
         self._attach()
 

@@ -37,6 +37,10 @@ _MAX_TEXT_MESSAGE = 300
 class MagicHourError(Exception):
     """Base class of every error this SDK raises on purpose."""
 
+    task_id: str | None = None
+    """The task this happened to, when it happened after the task was created (a poll or
+    a download that ran out of patience): resume with `face_detection.get(id=...)`."""
+
 
 class APIStatusError(MagicHourError):
     """The API answered with an error status (4xx or 5xx).
@@ -132,6 +136,7 @@ class TaskFailedError(MagicHourError):
             detail += f" [{code}]"
         super().__init__(f"face detection {task.id} {self._verb(task)}{detail}")
         self.task = task
+        self.task_id = task.id
         self.error_message = reason
         self.error_code = str(code) if isinstance(code, str | int) else None
 
@@ -163,6 +168,7 @@ class TaskTimeoutError(MagicHourError, TimeoutError):
             f"(last status: {task.status.value})"
         )
         self.task = task
+        self.task_id = task.id
         self.timeout = timeout
 
     @property

@@ -42,6 +42,7 @@ from ._uploads import FileInput, LocalFile, UploadStream, classify_file
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_PATIENCE",
     "Context",
     "create",
     "create_upload_urls",
@@ -53,6 +54,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+# How long a step of generate() (upload, create, each download) goes on retrying a
+# transient failure after max_retries; polls go on until poll_timeout.
+DEFAULT_PATIENCE = 120.0
 USER_AGENT = f"magic-hour-python/{__version__}"
 
 
@@ -68,6 +72,10 @@ class Context:
     max_retries: int
     poll_interval: float | None = None
     long_poll: bool = True
+    patience: float = DEFAULT_PATIENCE
+    # Whether any request of this client got an answer: until one does, a connection
+    # failure is more likely a wrong address than an outage, and is not waited out.
+    answered: bool = False
     random: Callable[[], float] = random.random
     clock: Callable[[], float] = time.monotonic
 
@@ -101,32 +109,58 @@ def send(
     mode: RetryMode,
     options: RequestOptions,
     sink: DownloadFile | None = None,
+    patient_until: float | None = None,
 ) -> Flow[httpx.Response]:
-    """Send `request`, retrying as `mode` allows; the successful response, or raise."""
+    """Send `request`, retrying as `mode` allows; the successful response, or raise.
+
+    A failure worth retrying is retried `max_retries` times; with `patient_until` (a time
+    on `context.clock`), it goes on being retried after that, with capped backoff and the
+    server's Retry-After, until that time: a workflow's requests ride through an outage
+    that a single call would report. A connection failure is waited out so only once
+    the client has had an answer from somewhere: before that it is most likely a wrong
+    address, which waiting would only hide.
+    """
     max_retries = options.get("max_retries", context.max_retries)
     where = f"{request.method} {_loggable(request.url)}"
     retries = 0
     while True:
         logger.debug("request: %s", where)
+        failure: httpx.Response | httpx.RequestError
         try:
             response: httpx.Response = yield Send(request, sink)
         except httpx.RequestError as exc:
-            if retries >= max_retries or not should_retry_error(exc, mode):
+            if not should_retry_error(exc, mode):
                 raise _connection_error(exc, request) from exc
-            reason: str = type(exc).__name__
+            failure, reason = exc, type(exc).__name__
             delay = retry_delay(retries, context.random)
         else:
             logger.debug("response: %s -> %d", where, response.status_code)
-            if retries >= max_retries or not should_retry_status(response.status_code, mode):
+            context.answered = True
+            if not should_retry_status(response.status_code, mode):
                 if not response.is_success:
                     raise status_error_from_response(response)
                 return response
-            reason = f"HTTP {response.status_code}"
+            failure, reason = response, f"HTTP {response.status_code}"
             delay = retry_delay(retries, context.random, response)
         retries += 1
-        logger.debug(
-            "retrying %s in %.2f s (%s; retry %d of %d)", where, delay, reason, retries, max_retries
-        )
+        if retries > max_retries:
+            left = None if patient_until is None else patient_until - context.clock()
+            if isinstance(failure, httpx.RequestError) and not context.answered:
+                left = None  # never reached: a wrong address, not an outage
+            if left is None or left <= 0:
+                if isinstance(failure, httpx.Response):
+                    raise status_error_from_response(failure)
+                raise _connection_error(failure, request) from failure
+            delay = min(delay, left)
+            logger.warning(
+                "%s failed (%s); retrying in %.1f s (attempt %d, %.0f s of patience left)",
+                where, reason, delay, retries + 1, left,
+            )  # fmt: skip
+        else:
+            logger.debug(
+                "retrying %s in %.2f s (%s; retry %d of %d)",
+                where, delay, reason, retries, max_retries,
+            )  # fmt: skip
         yield Sleep(delay)
 
 
@@ -160,9 +194,11 @@ def create(
     *,
     assets: Mapping[str, Any],
     confidence_score: float = 0.5,
+    patient_until: float | None = None,
     **options: Unpack[RequestOptions],
 ) -> Flow[FaceDetectionCreated]:
-    """POST /v1/face-detection, retried only when it surely was not processed."""
+    """POST /v1/face-detection, retried only when it surely was not processed (until
+    `patient_until`, when given; see `send`)."""
     if not isinstance(assets.get("target_file_path"), str):
         raise TypeError(
             "create() takes assets={'target_file_path': <http(s) URL or api-assets/... path>}; "
@@ -172,7 +208,8 @@ def create(
         assets=FaceDetectionAssets.from_dict(assets), confidence_score=confidence_score
     )
     request = context.api_request(create_operation._get_kwargs(body=body), options)
-    response = yield from send(context, request, RetryMode.ONLY_IF_NOT_PROCESSED, options)
+    mode = RetryMode.ONLY_IF_NOT_PROCESSED
+    response = yield from send(context, request, mode, options, patient_until=patient_until)
     return _parse(response, FaceDetectionCreated)
 
 
@@ -183,13 +220,20 @@ def get(context: Context, *, id: str, **options: Unpack[RequestOptions]) -> Flow
 
 
 def poll(
-    context: Context, id: str, wait: int | None, options: RequestOptions
+    context: Context,
+    id: str,
+    wait: int | None,
+    options: RequestOptions,
+    patient_until: float | None = None,
 ) -> Flow[tuple[FaceDetection, bool]]:
     """GET /v1/face-detection/{id}, with `Prefer: wait=<wait>` when `wait` is given; the
-    task, and whether the server says it applied the wait (`Preference-Applied`)."""
+    task, and whether the server says it applied the wait (`Preference-Applied`).
+    Transient failures are retried until `patient_until`, when given (see `send`)."""
     prefer = f"wait={wait}" if wait is not None else UNSET
     request = context.api_request(get_operation._get_kwargs(id=id, prefer=prefer), options)
-    response = yield from send(context, request, RetryMode.SAFE, options)
+    response = yield from send(
+        context, request, RetryMode.SAFE, options, patient_until=patient_until
+    )
     task = _parse(response, FaceDetection)
     applied = wait is not None and "wait" in response.headers.get("preference-applied", "")
     return task, applied
@@ -199,6 +243,7 @@ def create_upload_urls(
     context: Context,
     *,
     items: Sequence[UploadUrlItemParam | UploadUrlsRequestItem],
+    patient_until: float | None = None,
     **options: Unpack[RequestOptions],
 ) -> Flow[UploadUrls]:
     """POST /v1/files/upload-urls. Retried like a GET: a repeat only issues another
@@ -212,7 +257,9 @@ def create_upload_urls(
         ]
     )
     request = context.api_request(upload_urls_operation._get_kwargs(body=body), options)
-    response = yield from send(context, request, RetryMode.SAFE, options)
+    response = yield from send(
+        context, request, RetryMode.SAFE, options, patient_until=patient_until
+    )
     urls = _parse(response, UploadUrls)
     if len(urls.items) != len(items):
         raise APIResponseValidationError(
@@ -226,11 +273,14 @@ def upload(
     source: LocalFile,
     on_progress: ProgressCallback | None,
     options: RequestOptions,
+    patient_until: float | None = None,
 ) -> Flow[str]:
     """Get an upload URL for `source`, PUT the file there streamed from disk, and return
     the `file_path` to use as `target_file_path`."""
     item = UploadUrlsRequestItem(type_=source.asset_type, extension=source.extension)
-    urls = yield from create_upload_urls(context, items=[item], **options)
+    urls = yield from create_upload_urls(
+        context, items=[item], patient_until=patient_until, **options
+    )
     target = urls.items[0]
     stream = UploadStream(source, on_progress)
     url = httpx.URL(target.upload_url)
@@ -242,7 +292,7 @@ def upload(
         stream=stream,
         extensions={"timeout": context.timeout_for(options).as_dict()},
     )
-    yield from send(context, request, RetryMode.SAFE, options)
+    yield from send(context, request, RetryMode.SAFE, options, patient_until=patient_until)
     return target.file_path
 
 

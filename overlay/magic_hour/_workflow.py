@@ -21,6 +21,7 @@ from ._downloads import (
 )
 from ._errors import (
     APIResponseValidationError,
+    MagicHourError,
     TaskFailedError,
     TaskTimeoutError,
     UnexpectedTaskStatusError,
@@ -77,14 +78,18 @@ def generate(
     # Everything that can be refused is refused here, before any request.
     source = classify_file(assets["target_file_path"])
     directory = Path(download_directory) if download_directory is not None else Path.cwd()
+    # Each step rides through transient failures for `context.patience` seconds.
     if isinstance(source, LocalFile):
-        file_path = yield from _operations.upload(context, source, on_progress, options)
+        file_path = yield from _operations.upload(
+            context, source, on_progress, options, context.clock() + context.patience
+        )
     else:
         file_path = source.file_path
     created = yield from _operations.create(
         context,
         assets={**assets, "target_file_path": file_path},  # the caller's dict stays as it was
         confidence_score=confidence_score,
+        patient_until=context.clock() + context.patience,
         **options,
     )
     _emit(on_progress, TaskCreated(created.id, created.credits_charged))
@@ -93,8 +98,21 @@ def generate(
     task = yield from wait(context, created.id, poll_timeout, on_progress, options, long_poll)
     paths: list[str] = []
     if download_outputs and task.faces:
-        paths = yield from download_faces(context, task.faces, directory, on_progress, options)
+        try:
+            paths = yield from download_faces(context, task.faces, directory, on_progress, options)
+        except MagicHourError as exc:
+            _with_task(exc, created.id)
+            raise
     return FaceDetectionResult.from_task(task, paths)
+
+
+def _with_task(error: MagicHourError, task_id: str) -> None:
+    """Make `error` say which task it happened to, so that the caller can resume."""
+    if error.task_id is None:
+        error.task_id = task_id
+        error.add_note(
+            f"task {task_id} exists; read it with client.v1.face_detection.get(id={task_id!r})"
+        )
 
 
 def wait(
@@ -123,7 +141,15 @@ def wait(
         # The first read is not held: a held read answers when the task changes from how
         # it was when the read arrived, and the caller has seen no status yet.
         wait_for = long_poll_wait(read_timeout, remaining) if asking and polled else None
-        task, held = yield from _operations.poll(context, id, wait_for, options)
+        try:
+            # A poll rides through outages (connection errors, timeouts, 429, 5xx) until
+            # the deadline: reading a task is safe to repeat.
+            task, held = yield from _operations.poll(
+                context, id, wait_for, options, patient_until=deadline
+            )
+        except MagicHourError as exc:
+            _with_task(exc, id)
+            raise
         polled = True
         progress = task.progress if isinstance(task.progress, int | float) else None
         _emit(on_progress, TaskProgress(task.id, task.status.value, progress, len(task.faces)))
@@ -185,7 +211,8 @@ def _download(
     file = DownloadFile(directory, name, url, on_progress)
     try:
         request = context.http.build_request("GET", url, timeout=context.timeout_for(options))
-        yield from send(context, request, RetryMode.SAFE, options, sink=file)
+        patient_until = context.clock() + context.patience
+        yield from send(context, request, RetryMode.SAFE, options, file, patient_until)
         return file.commit()
     finally:
         file.discard()

@@ -32,9 +32,20 @@ NO_WAIT = {"Retry-After": "0"}
 
 
 def _client(
-    proxy: FaultProxy, server: LocalServer, *, max_retries: int = 2, timeout: float = 30.0
+    proxy: FaultProxy,
+    server: LocalServer,
+    *,
+    max_retries: int = 2,
+    timeout: float = 30.0,
+    patience: float = 120.0,
 ) -> Client:
-    return Client(token=server.token, base_url=proxy.url, max_retries=max_retries, timeout=timeout)
+    return Client(
+        token=server.token,
+        base_url=proxy.url,
+        max_retries=max_retries,
+        timeout=timeout,
+        patience=patience,
+    )
 
 
 def _uploaded(proxy: FaultProxy, server: LocalServer, face_png: Path) -> str:
@@ -168,12 +179,30 @@ def test_a_download_cut_every_time_leaves_no_file(
 ) -> None:
     proxy.add(Rule("GET", "/api-assets/", "cut", times=10))
     out = tmp_path / "out"
-    with _client(proxy, server, max_retries=1) as client, pytest.raises(APIConnectionError):
+    with (
+        _client(proxy, server, max_retries=1, patience=0) as client,
+        pytest.raises(APIConnectionError) as caught,
+    ):
         client.v1.face_detection.generate(
             assets={"target_file_path": face_png}, download_directory=out
         )
     assert proxy.count("GET", "/api-assets/", "cut") == 2
     assert _only_complete_pngs(out) == []
+    assert caught.value.task_id  # the task exists: the caller can read it and retry
+
+
+def test_a_download_cut_many_times_is_waited_out_within_the_patience(
+    proxy: FaultProxy, server: LocalServer, face_png: Path, tmp_path: Path
+) -> None:
+    proxy.add(Rule("GET", "/api-assets/", "cut", times=6))
+    out = tmp_path / "out"
+    with _client(proxy, server, max_retries=1) as client:
+        res = client.v1.face_detection.generate(
+            assets={"target_file_path": face_png}, download_directory=out
+        )
+    assert proxy.count("GET", "/api-assets/", "cut") == 6
+    assert [Path(p).name for p in res.downloaded_paths] == ["0-0.png"]
+    assert _only_complete_pngs(out) == [out / "0-0.png"]
 
 
 @pytest.mark.anyio

@@ -161,7 +161,7 @@ async def test_the_directory_is_created_and_defaults_to_the_current_one(
 async def test_a_broken_download_leaves_no_file_and_no_temporary(
     make_sdk: Callable[..., Harness], api: FakeApi, tmp_path: Path
 ) -> None:
-    sdk = make_sdk(max_retries=0)
+    sdk = make_sdk(max_retries=0, patience=0)
     out = tmp_path / "out"
     broken = httpx.Response(200, headers={"Content-Length": "100"}, stream=BrokenStream(b"x" * 10))
     api.images[f"{STORAGE}/api-assets/task-1/0-1.png"] = broken
