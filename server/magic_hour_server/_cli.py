@@ -22,7 +22,17 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         dest="tokens",
         metavar="TOKEN",
-        help="an accepted API key (repeat for several; one is made and printed when absent)",
+        help=(
+            "an accepted API key (repeatable). Visible in every process list: prefer "
+            "$MAGIC_HOUR_SERVER_TOKENS (comma-separated) or --token-file. With none, one is "
+            "made: shown on a terminal, else written to <data-dir>/generated-api-key"
+        ),
+    )
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="PATH",
+        help="a file of accepted API keys, one a line (keep it chmod 600)",
     )
     parser.add_argument(
         "--public-url", default=None, help="base of the storage URLs handed out to clients"
@@ -48,8 +58,10 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--database",
         help=(
-            "a PostgreSQL URL (postgresql://user:password@host/db) for tasks, shared by every "
-            "process of a cluster; default: SQLite in the data directory"
+            "a PostgreSQL URL (postgresql://user@host/db) for tasks, shared by every process "
+            "of a cluster; default: $MAGIC_HOUR_DATABASE_URL, else SQLite in the data "
+            "directory. Pass a password through $MAGIC_HOUR_DATABASE_URL, PGPASSWORD or "
+            "PGPASSFILE, never on the command line"
         ),
     )
     parser.add_argument(
@@ -66,6 +78,21 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=30.0,
         help="how long a worker's claim on a task lasts without a heartbeat (default 30)",
+    )
+    parser.add_argument(
+        "--database-wait",
+        type=float,
+        default=5.0,
+        help="how long a request waits for a database that went away before a 503 (default 5)",
+    )
+    parser.add_argument(
+        "--shutdown-grace",
+        type=float,
+        default=10.0,
+        help=(
+            "on SIGTERM, seconds a worker lets its detections finish before handing them "
+            "to another worker (default 10)"
+        ),
     )
     parser.add_argument(
         "--max-wait",
@@ -124,6 +151,18 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    import os
+
+    from magic_hour_server._secrets import SecretsError, resolve_database, resolve_tokens
+
+    try:
+        given, notes = resolve_tokens(args.tokens, args.token_file, os.environ)
+        args.database, database_notes = resolve_database(args.database, os.environ)
+    except SecretsError as err:
+        print(f"magic-hour serve: {err}", file=sys.stderr)
+        return 2
+    for note in [*notes, *database_notes]:
+        print(f"magic-hour serve: {note}", file=sys.stderr)
     if args.role != "all" and args.data_dir is None:
         print(
             f"magic-hour serve: --role {args.role} needs --data-dir: the directory every "
@@ -131,7 +170,7 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    tokens = args.tokens or [generate_token()]
+    tokens = given or [generate_token()]
     public_url = args.public_url or f"http://{_url_host(args.host)}:{args.port}"
     try:
         settings = _settings(args, tokens, public_url)
@@ -139,6 +178,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"magic-hour serve: {err}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    from magic_hour_server._secrets import scrub
     from magic_hour_server.detection._detector_model import shipped_path
     from magic_hour_server.detection._embedder import model_path
     from magic_hour_server.detection._onnx_graph import ModelFileError
@@ -150,29 +190,53 @@ def run_serve(args: argparse.Namespace) -> int:
         model_path()
         app, state = create_app(settings)
     except (ModelFileError, DatabaseError) as err:
-        print(f"magic-hour serve: {err}", file=sys.stderr)
+        print(f"magic-hour serve: {scrub(str(err), args.database)}", file=sys.stderr)
         return 2
     if settings.role == "worker":
         return _run_worker(state)
     print(f"Magic Hour local server on {public_url}", file=sys.stderr)
     print(f"Data directory: {settings.data_dir}", file=sys.stderr)
-    if not args.tokens:
-        print(f"API key (generated for this run): {tokens[0]}", file=sys.stderr)
+    if not given:
+        _announce_generated_token(tokens[0], settings.data_dir)
     Server(config(app, host=args.host, port=args.port), state.waiters).run()
     return 0
 
 
+def _announce_generated_token(token: str, data_dir: Path) -> None:
+    """Say the API key made for this run once: on a terminal, the key itself; elsewhere
+    (a log, a pipe) only where it was saved, readable by this user alone."""
+    from magic_hour_server._secrets import is_terminal, write_generated_token
+
+    if is_terminal(sys.stderr):
+        print(f"API key (generated for this run): {token}", file=sys.stderr)
+        return
+    path = write_generated_token(data_dir, token)
+    print(f"API key (generated for this run): in {path} (chmod 600)", file=sys.stderr)
+
+
 def _run_worker(state: Any) -> int:
     """A worker process: detections only, no HTTP, until SIGINT or SIGTERM."""
+    import os
     import signal
     import threading
 
     stop = threading.Event()
+
+    def on_signal(*_: object) -> None:
+        if stop.is_set():
+            # A second signal: no more grace. Running tasks go back to the queue when
+            # their leases run out.
+            print("magic-hour worker: stopped at once", file=sys.stderr, flush=True)
+            os._exit(1)
+        stop.set()
+
     for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: stop.set())
+        signal.signal(number, on_signal)
     state.start()
     print("Magic Hour worker started", file=sys.stderr)
-    stop.wait()
+    while not stop.wait(0.5):
+        pass
+    print("Magic Hour worker stopping: finishing or handing back its tasks", file=sys.stderr)
     state.stop()
     return 0
 
@@ -195,4 +259,6 @@ def _settings(args: argparse.Namespace, tokens: list[str], public_url: str) -> A
         database=args.database,
         role=args.role,
         lease_seconds=args.lease_seconds,
+        database_wait_seconds=args.database_wait,
+        shutdown_grace_seconds=args.shutdown_grace,
     )

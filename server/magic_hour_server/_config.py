@@ -27,7 +27,7 @@ class Settings:
     """Everything `create_app` needs; the CLI and `LocalServer` fill it in."""
 
     data_dir: Path
-    tokens: list[str]
+    tokens: list[str] = field(repr=False)
     public_url: str = "http://127.0.0.1:8000"
     allow_private_urls: bool = False
     workers: int = field(default_factory=default_workers)
@@ -41,21 +41,27 @@ class Settings:
     upload_url_ttl: float = 3600.0
     face_url_ttl: float = 7 * 24 * 3600.0
     video_sample_fps: float = 4.0
-    database: str | None = None
+    database: str | None = field(default=None, repr=False)
     """A database URL (`postgresql://...`); None: SQLite in the data directory."""
     role: str = "all"
     """"api" only answers HTTP, "worker" only detects, "all" does both (one process)."""
     lease_seconds: float = 30.0
     """How long a worker's claim on a task lasts without a heartbeat (PostgreSQL)."""
+    database_wait_seconds: float = 5.0
+    """How long a request waits for a database that went away (a restart, a failover)
+    before it is answered 503 with Retry-After."""
+    shutdown_grace_seconds: float = 10.0
+    """On SIGTERM, how long a worker lets its current detections finish before it hands
+    them back to the queue for another worker."""
     max_wait_seconds: float = 30.0
     """The longest `Prefer: wait=N` honoured on reading a task (longer ones are capped)."""
     keep_all_faces: bool = False
+    """Videos: also list faces too small, dark or blurred for a face swap (photos list
+    every face regardless)."""
     detector_precision: str = "fp32"
     """"int8" runs the statically quantized detector (faster; see the README's figures)."""
     multi_scale_detection: bool = False
     """Photos: a second, finer detector pass for small faces (about five times the cost)."""
-    """Videos: also list faces too small, dark or blurred for a face swap (photos list
-    every face regardless)."""
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

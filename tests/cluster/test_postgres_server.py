@@ -40,3 +40,36 @@ def test_a_data_directory_of_another_cluster_is_refused(postgres: Postgres, tmp_
     server = LocalServer(data_dir=tmp_path, database=postgres.new_database())
     with pytest.raises(DatabaseError, match="belongs to the cluster on postgresql:"):
         server.start()
+
+
+def test_readiness_follows_the_database_and_requests_wait_out_a_short_crash(
+    postgres: Postgres, tmp_path: Path
+) -> None:
+    """/healthz is liveness (the process answers), /readyz readiness (the database
+    answers at our schema). A request that meets a crashed database waits for it, up to
+    database_wait_seconds, instead of answering 503 at once."""
+    import threading
+    import time
+
+    import httpx
+
+    with LocalServer(database=postgres.new_database()) as server:
+        headers = {"Authorization": f"Bearer {server.token}"}
+        assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}
+        postgres.crash()
+        try:
+            down = httpx.get(f"{server.url}/readyz", timeout=30)
+            assert down.status_code == 503 and down.headers["Retry-After"] == "1"
+            assert down.json()["reason"] == "the task database cannot be reached"
+            assert httpx.get(f"{server.url}/healthz").status_code == 200
+            answers: list[int] = []
+            reader = threading.Thread(target=lambda: answers.append(httpx.get(
+                f"{server.url}/v1/face-detection/nope", headers=headers, timeout=30
+            ).status_code))  # fmt: skip
+            reader.start()
+            time.sleep(1.5)
+        finally:
+            postgres.start()
+        reader.join(30)
+        assert answers == [404]  # answered once the database was back, not 503
+        assert httpx.get(f"{server.url}/readyz").status_code == 200

@@ -41,8 +41,13 @@ def test_serve_prints_a_generated_token_that_works(tmp_path: Path) -> None:
         while token is None and time.monotonic() < deadline:
             line = process.stderr.readline()
             assert line, "the server exited"
-            if match := re.search(r"API key \(generated for this run\): (\S+)", line):
-                token = match[1]
+            # Not a terminal: the key is in a file only this user can read, not in the log.
+            if match := re.search(r"API key \(generated for this run\): in (\S+) ", line):
+                key_file = Path(match[1])
+                assert key_file == tmp_path / "data" / "generated-api-key"
+                assert key_file.stat().st_mode & 0o077 == 0
+                token = key_file.read_text().strip()
+                assert token not in line
         assert token is not None
         url = f"http://127.0.0.1:{port}"
         while True:

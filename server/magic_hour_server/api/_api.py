@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import mimetypes
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
@@ -16,10 +19,14 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from magic_hour_server.api._logging import note_task_id
 from magic_hour_server.api._waiters import requested_wait
 from magic_hour_server.storage._storage import UploadTooLarge, api_path, parse_api_path, valid_parts
+from magic_hour_server.tasks._database import database_went_away
 from magic_hour_server.tasks._tasks import Task
 
 if TYPE_CHECKING:
     from magic_hour_server.api._app import ServerState
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Reply = dict[str, Any] | tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]
 _FINAL = frozenset({"complete", "error"})
@@ -40,6 +47,22 @@ class Api:
     def __init__(self, state: ServerState) -> None:
         self._state = state
 
+    async def _db(self, call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)` in a worker thread. While the database cannot be reached (a
+        restart, a failover) it is tried again, backing off, for up to the
+        `database_wait_seconds` setting; only then does the request get its 503."""
+        deadline = time.monotonic() + self._state.settings.database_wait_seconds
+        delay = 0.1
+        while True:
+            try:
+                return await anyio.to_thread.run_sync(call, *args)
+            except Exception as exc:
+                if not database_went_away(exc) or time.monotonic() + delay > deadline:
+                    raise
+                log.info("the task database is unavailable; trying again in %.1f s", delay)
+            await anyio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
     def by_operation_id(self, operation_id: str) -> Any:
         return {
             "create": self.create,
@@ -51,11 +74,11 @@ class Api:
         owner: str = token_info["sub"]
         target: str = body["assets"]["target_file_path"]
         threshold = float(body.get("confidence_score", 0.5))
-        refusal = await anyio.to_thread.run_sync(self._check_target, owner, target)
+        refusal = await self._db(self._check_target, owner, target)
         if refusal is not None:
             return _unprocessable(refusal)
         store = self._state.store
-        task_id = await anyio.to_thread.run_sync(store.create_task, owner, target, threshold)
+        task_id = await self._db(store.create_task, owner, target, threshold)
         self._state.pool.notify()
         note_task_id(task_id)
         return {"id": task_id, "credits_charged": 0}
@@ -134,7 +157,7 @@ class Api:
         return current
 
     async def _read(self, task_id: str, owner: str) -> Task | None:
-        task = await anyio.to_thread.run_sync(self._state.store.get_task, task_id)
+        task = await self._db(self._state.store.get_task, task_id)
         if task is None or task.owner != owner:
             return None
         note_task_id(task.id)
@@ -174,9 +197,7 @@ class Api:
             return _unprocessable("extension must be at most 16 characters long")
         result = []
         for name in names:
-            asset_id = await anyio.to_thread.run_sync(
-                self._state.store.create_asset, token_info["sub"], name
-            )
+            asset_id = await self._db(self._state.store.create_asset, token_info["sub"], name)
             url, expires = self._state.signed_url_and_expiry(
                 "PUT", asset_id, name, self._state.settings.upload_url_ttl
             )
@@ -222,12 +243,12 @@ class Api:
         if declared.isdigit() and int(declared) > limit:
             return too_large
         store = self._state.store
-        asset = await anyio.to_thread.run_sync(store.get_asset, item_id, name)
+        asset = await self._db(store.get_asset, item_id, name)
         if asset is None:
             return JSONResponse({"message": "Not Found"}, 404)
         try:
             size = await self._state.files.receive(item_id, name, request.stream(), limit)
         except UploadTooLarge:
             return too_large
-        await anyio.to_thread.run_sync(store.mark_uploaded, item_id, size)
+        await self._db(store.mark_uploaded, item_id, size)
         return Response(status_code=200)

@@ -229,7 +229,17 @@ def create_app(
         # `waiting`: requests held by `Prefer: wait` right now.
         return JSONResponse({"status": "ok", "waiting": state.waiters.count})
 
+    async def readyz(_request: Request) -> Response:
+        # Readiness, what a balancer routes on: the database answers at our schema.
+        # /healthz is liveness: the process answers.
+        problem = await anyio.to_thread.run_sync(state.store.readiness)
+        if problem is None:
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "not ready", "reason": problem}, status_code=503,
+                            headers={"Retry-After": "1"})  # fmt: skip
+
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
+    app.add_url_rule("/readyz", "readyz", readyz, methods=["GET"])
     app.add_url_rule("/openapi.yaml", "openapi", openapi_yaml, methods=["GET"])
     app.add_url_rule(
         "/api-assets/{item_id}/{name}", "storage", api.storage, methods=["GET", "HEAD", "PUT"]

@@ -97,6 +97,23 @@ class Store:
         self._closed = threading.Event()
         prepare(self._engine, migrate=migrate)
 
+    def readiness(self) -> str | None:
+        """None when the database answers at this code's schema; else why not."""
+        from ._database import current_revision, database_went_away, head_revision
+
+        try:
+            with self._engine.connect() as db:
+                revision = current_revision(db)
+                db.rollback()
+        except sa.exc.SQLAlchemyError as exc:
+            if database_went_away(exc):
+                return "the task database cannot be reached"
+            return f"the task database fails: {type(exc).__name__}"
+        head = head_revision()
+        if revision != head:
+            return f"the task database is at schema {revision or 'none'}, this server needs {head}"
+        return None
+
     def identity(self) -> str:
         """Which database this is, the same from every process that uses it."""
         if self.dialect != "postgresql":
@@ -190,6 +207,20 @@ class Store:
                 .where(self._held(task_id, worker))
                 .values(lease_until=time.time() + lease)
             )
+        return bool(result.rowcount)
+
+    def release(self, task_id: str, worker: str) -> bool:
+        """Give `worker`'s task back at once (a graceful shutdown): its lease ends now, so
+        the next claim takes it over (partial faces removed) without waiting for it to
+        run out; idle workers are woken. False when the task was no longer theirs."""
+        with self._engine.begin() as db:
+            result = db.execute(
+                tasks.update()
+                .where(self._held(task_id, worker))
+                .values(lease_until=0.0, updated_at=time.time())
+            )
+            if result.rowcount:
+                self._notify(db, TASK_QUEUED, task_id)
         return bool(result.rowcount)
 
     @staticmethod

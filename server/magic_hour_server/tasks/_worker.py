@@ -109,6 +109,7 @@ class WorkerPool:
         self._name = worker_name()
         self._outcomes = outcomes or ScriptedOutcomes()
         self._stop = threading.Event()
+        self._draining = threading.Event()
         self._wake = threading.Condition()
         self._threads: list[threading.Thread] = []
 
@@ -131,8 +132,18 @@ class WorkerPool:
         sweeper.start()
         self._threads.append(sweeper)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop taking tasks; a task cut short stays `rendering` and runs again at next start."""
+    def stop(self, timeout: float = 10.0, grace: float | None = None) -> None:
+        """Stop taking tasks; let running detections finish for `grace` seconds (default:
+        the `shutdown_grace_seconds` setting); then cut them short and hand them back at
+        once (`Store.release`), so that another worker starts them without waiting for
+        their leases to run out."""
+        grace = self._settings.shutdown_grace_seconds if grace is None else grace
+        self._draining.set()
+        self.notify()
+        finishing = time.monotonic() + grace
+        for thread in self._threads:
+            if thread.name.startswith("detect-"):
+                thread.join(max(0.0, finishing - time.monotonic()))
         self._stop.set()
         self.notify()
         deadline = time.monotonic() + timeout
@@ -146,7 +157,7 @@ class WorkerPool:
 
     def _run(self, worker: str) -> None:
         lease = self._settings.lease_seconds
-        while not self._stop.is_set():
+        while not self._stop.is_set() and not self._draining.is_set():
             try:
                 task = self._store.claim_next(worker, lease)
             except Exception:
@@ -154,7 +165,7 @@ class WorkerPool:
                 task = None
             if task is None:
                 with self._wake:
-                    if not self._stop.is_set():
+                    if not self._stop.is_set() and not self._draining.is_set():
                         self._wake.wait(timeout=1.0)
                 continue
             try:
@@ -182,6 +193,7 @@ class WorkerPool:
         if script is not None:
             # A test asked for this task's outcome (`LocalServer.outcomes`).
             if self._stop.wait(script.delay):
+                self._hand_back(task.id, worker)
                 return
             if script.failure is not None:
                 self._finish(task.id, script.failure, worker)
@@ -189,6 +201,8 @@ class WorkerPool:
         try:
             self._detect(task, worker)
         except Stopping:
+            if self._stop.is_set():
+                self._hand_back(task.id, worker)
             return
         except sa.exc.DBAPIError as err:
             if not database_went_away(err):
@@ -206,6 +220,14 @@ class WorkerPool:
         else:
             self._finish(task.id, None, worker)
         log.info("task %s done in %.2f s", task.id, time.monotonic() - started)
+
+    def _hand_back(self, task_id: str, worker: str) -> None:
+        """A shutdown cut this task short: give it back for another worker to start now."""
+        try:
+            if self._store.release(task_id, worker):
+                log.info("task %s handed back: another worker starts it now", task_id)
+        except Exception:
+            log.warning("task %s: cannot hand it back; its lease runs out instead", task_id)
 
     def _finish(self, task_id: str, error: str | None, worker: str) -> None:
         if self._stop.is_set():
