@@ -69,9 +69,11 @@ bench: install  ## SDK overhead, latency, upload memory, throughput, detection s
 	scripts/bench
 
 SOAK_ARGS ?= --clients 50 --duration 60
+CHAOS_ARGS ?= --clients 20 --duration 60
 
-soak: install  ## load: 50 clients running generate() for 60 s; lost tasks and 5xx must be 0 (SOAK_ARGS=...)
+soak: install  ## load for 60 s: one server (50 clients), then a cluster under chaos (20 clients, CHAOS_ARGS=...)
 	$(BIN)/python -m tests.faults.soak $(SOAK_ARGS)
+	$(BIN)/python -m tests.faults.chaos $(CHAOS_ARGS)
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -76,6 +76,9 @@ class Context:
     # Whether any request of this client got an answer: until one does, a connection
     # failure is more likely a wrong address than an outage, and is not waited out.
     answered: bool = False
+    # Whether the server said it honours `Idempotency-Key` (it sent the key back): then a
+    # create whose answer was lost is safe to send again with the same key.
+    idempotent_creates: bool = False
     random: Callable[[], float] = random.random
     clock: Callable[[], float] = time.monotonic
 
@@ -194,6 +197,7 @@ def create(
     *,
     assets: Mapping[str, Any],
     confidence_score: float = 0.5,
+    idempotency_key: str | None = None,
     patient_until: float | None = None,
     **options: Unpack[RequestOptions],
 ) -> Flow[FaceDetectionCreated]:
@@ -207,9 +211,16 @@ def create(
     body = FaceDetectionRequest(
         assets=FaceDetectionAssets.from_dict(assets), confidence_score=confidence_score
     )
-    request = context.api_request(create_operation._get_kwargs(body=body), options)
-    mode = RetryMode.ONLY_IF_NOT_PROCESSED
+    key = UNSET if idempotency_key is None else idempotency_key
+    request = context.api_request(
+        create_operation._get_kwargs(body=body, idempotency_key=key), options
+    )
+    # With a key the server honours, sending the create again cannot make a second task.
+    safe = idempotency_key is not None and context.idempotent_creates
+    mode = RetryMode.SAFE if safe else RetryMode.ONLY_IF_NOT_PROCESSED
     response = yield from send(context, request, mode, options, patient_until=patient_until)
+    if idempotency_key is not None and response.headers.get("idempotency-key") == idempotency_key:
+        context.idempotent_creates = True
     return _parse(response, FaceDetectionCreated)
 
 

@@ -55,6 +55,9 @@ class CreateParams(RequestOptions, total=False):
     assets: Required[FaceDetectionAssetsParam]
     confidence_score: float
     """Minimum score of a face, 0 to 1 in steps of 0.05. Default 0.5."""
+    idempotency_key: str
+    """Sent as `Idempotency-Key`: a server that honours it (it says so by sending it back)
+    answers a create sent again with the same key with the same task."""
 
 
 class GetParams(RequestOptions, total=False):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Unpack
@@ -89,6 +90,9 @@ def generate(
         context,
         assets={**assets, "target_file_path": file_path},  # the caller's dict stays as it was
         confidence_score=confidence_score,
+        # One key for this generate(): its create may be sent again safely where the
+        # server honours the key.
+        idempotency_key=str(uuid.uuid4()),
         patient_until=context.clock() + context.patience,
         **options,
     )

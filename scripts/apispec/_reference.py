@@ -97,8 +97,16 @@ def _operation(
             continue
         schema = resolve(document, parameter.get("schema", {}))
         value = parameter.get("example", example_for(document, schema))
-        arguments[str(parameter["name"])] = value
-        lines.append(_row(parameter["name"], parameter.get("required"), parameter, value))
+        name = str(parameter["name"])
+        if parameter.get("in") == "header":
+            # A keyword argument named after the header; optional ones stay out of the
+            # examples, which show what a call needs.
+            name = name.replace("-", "_").lower()
+            if not parameter.get("required"):
+                lines.append(_row(name, False, parameter, value))
+                continue
+        arguments[name] = value
+        lines.append(_row(name, parameter.get("required"), parameter, value))
     body = resolve(document, operation.get("requestBody", {}))
     schema = resolve(document, body.get("content", {}).get("application/json", {}).get("schema"))
     if schema:

@@ -37,8 +37,11 @@ def magic_hour_command() -> list[str]:
 class ServerProcess:
     """A server run as `command`, answering at `url`; stopped on leaving a `with` block."""
 
-    def __init__(self, command: list[str], port: int, log_path: Path) -> None:
+    def __init__(
+        self, command: list[str], port: int, log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.command = command
+        self.env = env or {}
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = log_path
@@ -48,11 +51,11 @@ class ServerProcess:
     def serve(
         cls, data_dir: Path, port: int, tokens: list[str], log_path: Path, *extra: str
     ) -> ServerProcess:
-        """`magic-hour serve` on `data_dir` and `port` with `tokens`."""
+        """`magic-hour serve` on `data_dir` and `port` with `tokens` (given through the
+        environment, as an operator should: never on the command line)."""
         command = [*magic_hour_command(), "serve", "--port", str(port), "--data-dir", str(data_dir)]
-        for token in tokens:
-            command += ["--token", token]
-        return cls([*command, *extra], port, log_path)
+        env = {"MAGIC_HOUR_SERVER_TOKENS": ",".join(tokens)}
+        return cls([*command, *extra], port, log_path, env)
 
     @classmethod
     def launcher(
@@ -81,6 +84,7 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=Path(__file__).resolve().parents[2],
+                env={**os.environ, **self.env},
                 start_new_session=True,
             )
         deadline = time.monotonic() + _START_TIMEOUT

@@ -60,6 +60,10 @@ class FaultProxy:
 
     def __init__(self) -> None:
         self.upstream: tuple[str, int] | None = None
+        # Several upstreams: round robin, skipping one that refuses connections, as a
+        # load balancer does (set instead of `upstream`).
+        self.upstreams: list[tuple[str, int]] = []
+        self._turn = 0
         self.rules: list[Rule] = []
         self.log: list[Entry] = []
         self._lock = threading.Lock()
@@ -181,13 +185,24 @@ class FaultProxy:
         writer.write(response)
         await writer.drain()
 
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if not self.upstreams:
+            assert self.upstream is not None, "set proxy.upstream first"
+            return await _connect_to(self.upstream)
+        self._turn += 1
+        order = self.upstreams[self._turn % len(self.upstreams) :] + self.upstreams
+        for address in order[: len(self.upstreams) - 1]:
+            try:
+                return await _connect_to(address)
+            except OSError:
+                continue  # down: the next one (nothing was sent)
+        return await _connect_to(order[len(self.upstreams) - 1])
+
     async def _forward(
         self, method: str, target: str, headers: list[str], body: bytes
     ) -> tuple[int, bytes]:
         """Send the request upstream on a fresh connection; the whole response, which
         asks the client to close the connection afterwards."""
-        assert self.upstream is not None, "set proxy.upstream first"
-        host, port = self.upstream
         kept = [
             h
             for h in headers
@@ -195,7 +210,7 @@ class FaultProxy:
             not in {"connection", "transfer-encoding", "content-length", "keep-alive"}
         ]
         kept += [f"Content-Length: {len(body)}", "Connection: close"]
-        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), _IO_TIMEOUT)
+        reader, writer = await self._connect()
         try:
             writer.write(f"{method} {target} HTTP/1.1\r\n".encode("latin-1"))
             writer.write(("\r\n".join(kept) + "\r\n\r\n").encode("latin-1") + body)
@@ -209,6 +224,12 @@ class FaultProxy:
         lines = [line for line in lines if not line.lower().startswith("connection:")]
         lines.append("Connection: close")
         return status, ("\r\n".join([status_line, *lines]) + "\r\n\r\n").encode("latin-1") + rest
+
+
+async def _connect_to(
+    address: tuple[str, int],
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.wait_for(asyncio.open_connection(*address), _IO_TIMEOUT)
 
 
 async def _read_body(reader: asyncio.StreamReader, headers: list[str]) -> bytes:

@@ -85,7 +85,7 @@ class SoakReport:
         return "\n".join(lines)
 
 
-async def _run_clients(url: str, photo: Path, work: Path, report: SoakReport) -> set[str]:
+async def run_clients(url: str, photo: Path, work: Path, report: SoakReport) -> set[str]:
     """Run the clients until the deadline; the ids of every task they created."""
     created: set[str] = set()
     deadline = time.monotonic() + report.duration
@@ -160,7 +160,7 @@ def soak(clients: int = 50, duration: float = 60.0, workers: int | None = None) 
         )
         with server:
             started = time.monotonic()
-            created = asyncio.run(_run_clients(server.url, photo, work / "out", report))
+            created = asyncio.run(run_clients(server.url, photo, work / "out", report))
             report.elapsed = time.monotonic() - started
             report.created = len(created)
             _check_tasks(server.url, work / "data", created, report)

@@ -22,3 +22,19 @@ def test_a_short_soak_loses_nothing() -> None:
     assert not report.errors
     # The clients long-poll: every poll but each task's first was held by the server.
     assert report.held_polls > 0 and report.held_polls >= report.polls - report.created
+
+
+def test_a_short_chaos_run_on_the_cluster_loses_nothing_and_raises_nothing() -> None:
+    # 24 s: a worker SIGKILLed at 8 and 18 s, the database crashed for ~3 s at 7 and 17 s,
+    # an API process stopped and started at 12 s, under 8 clients.
+    from tests.faults.chaos import chaos
+
+    report, events, duplicated = chaos(clients=8, duration=24.0)
+    print("\n".join(events))
+    print(report.table())
+    assert sum("SIGKILLed" in e for e in events) == 2
+    assert sum("database stopped" in e for e in events) == 2
+    assert any("API process 0 stopped" in e for e in events)
+    assert report.created > 0 and report.completed == report.created, report.errors
+    assert report.lost == 0 and report.unexpected == 0 and duplicated == 0
+    assert not report.errors and report.failed == 0

@@ -126,3 +126,44 @@ async def test_a_server_never_reached_is_not_waited_out(
 def test_patience_must_be_a_non_negative_number() -> None:
     with pytest.raises(ValueError, match="patience"):
         magic_hour.Client(token="t", patience=-1)
+
+
+def echoing(api: FakeApi) -> None:
+    """Make the fake API say it honours Idempotency-Key, as the local server does."""
+    answer = api.handler
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = answer(request)
+        key = request.headers.get("idempotency-key")
+        if key and request.method == "POST" and request.url.path == CREATE_PATH:
+            response.headers["Idempotency-Key"] = key
+        return response
+
+    api.handler = handler  # type: ignore[method-assign]
+
+
+@pytest.mark.anyio
+async def test_a_lost_create_is_sent_again_with_its_key_where_the_server_honours_it(
+    make_sdk: Any, api: FakeApi, tmp_path: Path
+) -> None:
+    echoing(api)
+    sdk = make_sdk()
+    await sdk(generate(tmp_path / "first"))  # the server says it honours the key
+    api.polls = 0
+    api.queue("POST", CREATE_PATH, httpx.ReadError("cut after the body was sent"))
+    result = await sdk(generate(tmp_path / "second"))
+    assert result.status == "complete"
+    creates = api.sent("POST", CREATE_PATH)
+    keys = [r.headers["idempotency-key"] for r in creates]
+    assert len(creates) == 3 and keys[1] == keys[2] != keys[0]  # same key when sent again
+
+
+@pytest.mark.anyio
+async def test_a_lost_create_is_not_sent_again_where_the_key_is_not_honoured(
+    sdk: Harness, api: FakeApi, tmp_path: Path
+) -> None:
+    await sdk(generate(tmp_path / "first"))  # no key sent back: the hosted API today
+    api.queue("POST", CREATE_PATH, httpx.ReadError("cut after the body was sent"))
+    with pytest.raises(magic_hour.APIConnectionError):
+        await sdk(generate(tmp_path / "second"))
+    assert len(api.sent("POST", CREATE_PATH)) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import mimetypes
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ T = TypeVar("T")
 
 Reply = dict[str, Any] | tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]
 _FINAL = frozenset({"complete", "error"})
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _LINGER = 0.1
 
 NOT_FOUND: tuple[dict[str, Any], int] = ({"message": "Not Found"}, 404)
@@ -74,14 +76,20 @@ class Api:
         owner: str = token_info["sub"]
         target: str = body["assets"]["target_file_path"]
         threshold = float(body.get("confidence_score", 0.5))
+        key = request.headers.get("idempotency-key")
+        if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+            return {"message": "Idempotency-Key must be 1 to 255 visible ASCII characters"}, 400
         refusal = await self._db(self._check_target, owner, target)
         if refusal is not None:
             return _unprocessable(refusal)
         store = self._state.store
-        task_id = await self._db(store.create_task, owner, target, threshold)
+        task_id = await self._db(store.create_task, owner, target, threshold, key)
         self._state.pool.notify()
         note_task_id(task_id)
-        return {"id": task_id, "credits_charged": 0}
+        if key is None:
+            return {"id": task_id, "credits_charged": 0}
+        # Said back: the client learns that a create sent again with it is safe here.
+        return {"id": task_id, "credits_charged": 0}, 200, {"Idempotency-Key": key}
 
     def _check_target(self, owner: str, target: str) -> str | None:
         """Why `target` cannot be used by `owner`, or None when it can."""

@@ -128,6 +128,9 @@ def _message(status: int, detail: Any, title: Any) -> str:
     if status in _STATUS_MESSAGES:
         return _STATUS_MESSAGES[status]
     text = str(detail or title or "Error")
+    # A schema validator's report ends with the schema and the instance: the first line
+    # says what is wrong.
+    text = text.split("\n\nFailed validating", 1)[0].strip()
     return _MESSAGES.get(text, text)
 
 

@@ -38,6 +38,8 @@ tasks = sa.Table(
     sa.Column("lease_owner", sa.Text),
     sa.Column("lease_until", sa.Float),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("idempotency_key", sa.Text),
+    sa.Index("tasks_owner_idempotency_key", "owner", "idempotency_key", unique=True),
 )
 faces = sa.Table(
     "faces",
@@ -144,11 +146,23 @@ def prepare(engine: sa.Engine, *, migrate: bool) -> None:
 
 
 def database_went_away(exc: BaseException) -> bool:
-    """Whether `exc` says the database server cannot be reached (a restart, a failover),
-    as opposed to a mistake in a query or a full SQLite disk."""
-    if isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, sa.exc.OperationalError) and not isinstance(exc.orig, sqlite3.Error)
+    """Whether `exc` (or what caused it) says the database server cannot be reached (a
+    restart, a crash, a failover), as opposed to a mistake in a query or a full SQLite
+    disk."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa.exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa.exc.OperationalError | sa.exc.InterfaceError) and not (
+            isinstance(current.orig, sqlite3.Error)
+        ):
+            return True
+        if isinstance(current, sa.exc.PendingRollbackError):
+            return True  # a connection lost mid-transaction, not yet rolled back
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def claim_directory(data_dir: Path, identity: str) -> None:

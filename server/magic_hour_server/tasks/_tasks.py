@@ -140,17 +140,44 @@ class Store:
 
     # Tasks
 
-    def create_task(self, owner: str, target: str, threshold: float) -> str:
+    def create_task(
+        self, owner: str, target: str, threshold: float, idempotency_key: str | None = None
+    ) -> str:
+        """A new queued task's id; with `idempotency_key`, the id of the task this owner
+        already created with that key, if any (a create sent again after its answer was
+        lost makes no second task)."""
+        if idempotency_key is not None:
+            existing = self._task_for_key(owner, idempotency_key)
+            if existing is not None:
+                return existing
         task_id, now = new_id(), time.time()
-        with self._engine.begin() as db:
-            db.execute(
-                tasks.insert().values(
-                    id=task_id, owner=owner, status="queued", target=target,
-                    threshold=threshold, progress=0.0, created_at=now, updated_at=now,
-                )
-            )  # fmt: skip
-            self._notify(db, TASK_QUEUED, task_id)
+        try:
+            with self._engine.begin() as db:
+                db.execute(
+                    tasks.insert().values(
+                        id=task_id, owner=owner, status="queued", target=target,
+                        threshold=threshold, progress=0.0, created_at=now, updated_at=now,
+                        idempotency_key=idempotency_key,
+                    )
+                )  # fmt: skip
+                self._notify(db, TASK_QUEUED, task_id)
+        except sa.exc.IntegrityError:
+            # The same key, sent twice at once: the other request made the task.
+            existing = self._task_for_key(owner, idempotency_key) if idempotency_key else None
+            if existing is None:
+                raise
+            return existing
         return task_id
+
+    def _task_for_key(self, owner: str, key: str) -> str | None:
+        with self._engine.connect() as db:
+            row = db.execute(
+                sa.select(tasks.c.id).where(
+                    (tasks.c.owner == owner) & (tasks.c.idempotency_key == key)
+                )
+            ).first()
+            db.rollback()
+        return None if row is None else str(row[0])
 
     def get_task(self, task_id: str) -> Task | None:
         with self._engine.connect() as db:

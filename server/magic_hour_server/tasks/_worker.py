@@ -9,8 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from magic_hour_server._media import MediaError, kind_of
 from magic_hour_server.api._outcomes import ScriptedOutcomes
 from magic_hour_server.detection._face_quality import UsableLimits
@@ -160,8 +158,11 @@ class WorkerPool:
         while not self._stop.is_set() and not self._draining.is_set():
             try:
                 task = self._store.claim_next(worker, lease)
-            except Exception:
-                log.exception("cannot read the task queue")
+            except Exception as err:
+                if database_went_away(err):
+                    log.warning("cannot read the task queue: the database is unavailable")
+                else:
+                    log.exception("cannot read the task queue")
                 task = None
             if task is None:
                 with self._wake:
@@ -204,16 +205,14 @@ class WorkerPool:
             if self._stop.is_set():
                 self._hand_back(task.id, worker)
             return
-        except sa.exc.DBAPIError as err:
-            if not database_went_away(err):
-                raise
-            # The database went away (a restart, a failover), not the input's fault: leave
-            # the task to its lease, after which a worker runs it again from the start.
-            log.warning("task %s: the database went away (%s); it runs again", task.id, err)
-            return
         except MediaError as err:
             self._finish(task.id, str(err), worker)
-        except Exception:
+        except Exception as err:
+            if database_went_away(err):
+                # The database went away (a restart, a crash, a failover), not the input's
+                # fault: leave the task to its lease; a worker then runs it from the start.
+                log.warning("task %s: the database went away; it runs again", task.id)
+                return
             # A bug, not the input's fault: keep the worker alive and say so on the task.
             log.exception("task %s failed", task.id)
             self._finish(task.id, "the detection failed unexpectedly", worker)

@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_message import ErrorMessage
 from ...models.face_detection_created import FaceDetectionCreated
 from ...models.face_detection_request import FaceDetectionRequest
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: FaceDetectionRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -84,6 +87,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: FaceDetectionRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[ErrorMessage | FaceDetectionCreated]:
     """Face Detection
 
@@ -97,6 +101,7 @@ def sync_detailed(
     Note: Face detection is free to use for the near future. Pricing may change in the future.
 
     Args:
+        idempotency_key (str | Unset):
         body (FaceDetectionRequest):
 
     Raises:
@@ -109,6 +114,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -122,6 +128,7 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: FaceDetectionRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> ErrorMessage | FaceDetectionCreated | None:
     """Face Detection
 
@@ -135,6 +142,7 @@ def sync(
     Note: Face detection is free to use for the near future. Pricing may change in the future.
 
     Args:
+        idempotency_key (str | Unset):
         body (FaceDetectionRequest):
 
     Raises:
@@ -148,6 +156,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -155,6 +164,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: FaceDetectionRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[ErrorMessage | FaceDetectionCreated]:
     """Face Detection
 
@@ -168,6 +178,7 @@ async def asyncio_detailed(
     Note: Face detection is free to use for the near future. Pricing may change in the future.
 
     Args:
+        idempotency_key (str | Unset):
         body (FaceDetectionRequest):
 
     Raises:
@@ -180,6 +191,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -191,6 +203,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: FaceDetectionRequest,
+    idempotency_key: str | Unset = UNSET,
 ) -> ErrorMessage | FaceDetectionCreated | None:
     """Face Detection
 
@@ -204,6 +217,7 @@ async def asyncio(
     Note: Face detection is free to use for the near future. Pricing may change in the future.
 
     Args:
+        idempotency_key (str | Unset):
         body (FaceDetectionRequest):
 
     Raises:
@@ -218,5 +232,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

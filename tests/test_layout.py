@@ -1,0 +1,127 @@
+"""The layout's rules (docs/architecture.md), read from the source: no import circle in
+the SDK or the server, no arrow from a lower part of the server up into its HTTP API, the
+SDK's own modules free of the command line and the server, and at most 20 modules on the
+SDK's top floor. Every import counts: at module level, inside functions, and under
+TYPE_CHECKING."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = {"magic_hour": ROOT / "overlay" / "magic_hour",
+            "magic_hour_server": ROOT / "server" / "magic_hour_server"}  # fmt: skip
+
+
+def module_name(path: Path, package: str, base: Path) -> str:
+    parts = [package, *path.relative_to(base).with_suffix("").parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for package, base in PACKAGES.items():
+        for path in base.rglob("*.py"):
+            if "migrations" not in path.parts:
+                found[module_name(path, package, base)] = path
+    return found
+
+
+def imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The project modules `name` imports, anywhere in its source."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                stem = f"{base}.{node.module}" if node.module else base
+            else:
+                stem = node.module or ""
+            targets = [stem] + [f"{stem}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            # The deepest project module the name points into.
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    known = modules()
+    names = set(known)
+    return {name: imports(name, path, names) for name, path in known.items()}
+
+
+def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Every import circle (one path each), by depth-first search."""
+    found: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if nxt.rsplit(".", 1)[-1] == "__init__" or nxt in PACKAGES:
+                continue  # a package's __init__ re-exports; importing it is not a circle
+            if state.get(nxt) == 1:
+                found.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node)
+    return found
+
+
+def test_no_import_circle() -> None:
+    assert cycles(graph()) == []
+
+
+def test_nothing_below_the_http_api_imports_it() -> None:
+    lower = ("tasks", "storage", "detection", "video")
+    wrong = [
+        (name, target)
+        for name, targets in graph().items()
+        for target in targets
+        if name.split(".")[1:2] and name.split(".")[1] in lower
+        and target.startswith("magic_hour_server.api")
+    ]  # fmt: skip
+    assert wrong == []
+
+
+def test_the_sdk_imports_neither_the_command_line_nor_the_server() -> None:
+    sdk = {
+        name: targets
+        for name, targets in graph().items()
+        if name.startswith("magic_hour")
+        and not name.startswith(("magic_hour.cli", "magic_hour.pytest_plugin", "magic_hour_"))
+    }
+    wrong = [
+        (name, target)
+        for name, targets in sdk.items()
+        for target in targets
+        if target.startswith(("magic_hour.cli", "magic_hour_server"))
+    ]
+    assert sdk and wrong == []
+
+
+def test_the_sdk_s_top_floor_has_at_most_20_modules_and_a_cli_room() -> None:
+    top = sorted(p.name for p in PACKAGES["magic_hour"].glob("*.py"))
+    assert len(top) <= 20, top
+    assert (PACKAGES["magic_hour"] / "cli" / "__init__.py").is_file()
+
+
+def test_the_rules_catch_a_circle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
