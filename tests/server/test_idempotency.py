@@ -44,7 +44,7 @@ def test_a_key_that_is_not_1_to_255_visible_characters_is_a_400(
     reply = api.post(
         "/v1/face-detection",
         json={"assets": {"target_file_path": "https://example.com/a.png"}},
-        headers={"Idempotency-Key": key},
+        headers={b"Idempotency-Key": key},
     )
     assert reply.status_code == 400
     message = reply.json()["message"]
