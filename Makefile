@@ -14,7 +14,7 @@ HANDWRITTEN := overlay server scripts tests benchmarks
 OFFICIAL_SDK := $(VENV)/official-sdk
 OFFICIAL_SDK_VERSION := 0.90.0
 
-.PHONY: help install generate check-generated update-spec lint format test demo bench soak clean
+.PHONY: help install generate check-generated update-spec check-package lint format test demo bench soak clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -62,7 +62,10 @@ demo: install  ## detect faces in sample photos and a video, on this machine; re
 	$(BIN)/magic-hour detect --local --out $(DEMO_OUT) $(DEMO_SAMPLES)
 	@echo "Look at $(DEMO_OUT)/group/preview.png and $(DEMO_OUT)/two-people/preview.png"
 
-test: install lint check-generated  ## the whole suite: lint, check-generated, pytest
+check-package: install  ## build the wheel and sdist, install the wheel in a fresh venv, use it from there
+	UV="$(UV)" scripts/check-package
+
+test: install lint check-generated check-package  ## the whole suite: lint, check-generated, the package, pytest
 	$(BIN)/pytest
 
 bench: install  ## SDK overhead, latency, upload memory, throughput, detection speed, accuracy

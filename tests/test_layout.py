@@ -41,7 +41,10 @@ def imports(name: str, path: Path, known: set[str]) -> set[str]:
                 stem = f"{base}.{node.module}" if node.module else base
             else:
                 stem = node.module or ""
-            targets = [stem] + [f"{stem}.{alias.name}" for alias in node.names]
+            # `from package import submodule` imports the submodule, not the package's
+            # other contents; anything else imports from the module `stem` itself.
+            subs = [f"{stem}.{alias.name}" for alias in node.names]
+            targets = [s for s in subs if s in known] or [stem]
         else:
             continue
         for target in targets:
@@ -69,8 +72,8 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
         state[node] = 1
         stack.append(node)
         for nxt in sorted(edges.get(node, ())):
-            if nxt.rsplit(".", 1)[-1] == "__init__" or nxt in PACKAGES:
-                continue  # a package's __init__ re-exports; importing it is not a circle
+            if nxt in PACKAGES:
+                continue  # a top-level package re-exports its public API
             if state.get(nxt) == 1:
                 found.append([*stack[stack.index(nxt) :], nxt])
             elif nxt not in state:

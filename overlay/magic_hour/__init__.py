@@ -20,9 +20,8 @@ from magic_hour_client.models import (
     UploadUrls,
 )
 
-from ._async_client import AsyncClient
 from ._base_client import Environment
-from ._client import Client
+from ._client import AsyncClient, Client
 from ._errors import (
     APIConnectionError,
     APIResponseValidationError,

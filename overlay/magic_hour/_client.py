@@ -1,16 +1,20 @@
-"""`Client`: the blocking client."""
+"""`Client` (blocking) and `AsyncClient` (asyncio): the same settings and resources, each
+with its driver."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from typing import Self
 
 import httpx
 
+from ._async_resources import AsyncV1
 from ._base_client import BaseClient
-from ._drivers import SyncDriver
+from ._drivers import AsyncDriver, SyncDriver
 from ._resources import V1
 
-__all__ = ["Client"]
+__all__ = ["AsyncClient", "Client"]
 
 
 class Client(BaseClient[httpx.Client]):
@@ -37,3 +41,41 @@ class Client(BaseClient[httpx.Client]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _remember_that_sniffio_is_missing() -> None:
+    """httpcore runs `import sniffio` each time it sets up an async lock. Without sniffio
+    (anyio 4.11 and later no longer bring it) every such import searches sys.path again
+    and fails: a fifth of the CPU of a busy async client. Record the absence once, as the
+    import system records a module it found."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+_remember_that_sniffio_is_missing()
+
+
+class AsyncClient(BaseClient[httpx.AsyncClient]):
+    """The Magic Hour API for asyncio: `await client.v1.face_detection.generate(...)`.
+
+    Use it as an async context manager, or `await client.close()`.
+    """
+
+    _http_class = httpx.AsyncClient
+    v1: AsyncV1
+    """The v1 API: `face_detection` and `files`."""
+
+    def _attach(self) -> None:
+        self._driver = AsyncDriver(self._http)
+        self.v1 = AsyncV1(self._driver, self._context)
+
+    async def close(self) -> None:
+        """Close the connections (not those of an `httpx_client` passed in)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

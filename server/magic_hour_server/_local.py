@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from magic_hour_server._config import Settings, default_workers
-from magic_hour_server.api._outcomes import ScriptedOutcomes
+from magic_hour_server.tasks._outcomes import ScriptedOutcomes
 
 _START_TIMEOUT = 30.0
 

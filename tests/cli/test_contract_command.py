@@ -13,7 +13,7 @@ import pytest
 from tests.cli.contract_doubles import TOKEN, broken_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
-COMMAND = [sys.executable, "-c", "import sys; from magic_hour._cli import main; sys.exit(main())"]
+COMMAND = [sys.executable, "-c", "import sys; from magic_hour.cli import main; sys.exit(main())"]
 
 
 def contract(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

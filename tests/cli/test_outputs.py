@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from magic_hour import _outputs
+from magic_hour.cli import _outputs
 
 
 def test_folder_names_come_from_the_stem_made_safe() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from magic_hour._preview import (
+from magic_hour.cli._preview import (
     INSTALL_HINT,
     FaceBox,
     PreviewUnavailable,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from magic_hour._progress import ProgressBoard, Row, human_bytes, render_bar, render_row, up
+from magic_hour.cli._progress import ProgressBoard, Row, human_bytes, render_bar, render_row, up
 
 
 def test_bar_fills_with_the_fraction() -> None:

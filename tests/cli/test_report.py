@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from magic_hour._report import FaceRecord, InputResult, render_json, render_table, summary_line
+from magic_hour.cli._report import FaceRecord, InputResult, render_json, render_table, summary_line
 
 
 def _ok(name: str, faces: int, preview: str | None = None) -> InputResult:

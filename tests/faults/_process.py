@@ -31,7 +31,7 @@ def magic_hour_command() -> list[str]:
     script = Path(sys.executable).with_name("magic-hour")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from magic_hour._cli import main; sys.exit(main())"]
+    return [sys.executable, "-c", "import sys; from magic_hour.cli import main; sys.exit(main())"]
 
 
 class ServerProcess:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 pytestmark = pytest.mark.timeout(90)
-COMMAND = [sys.executable, "-c", "import sys; from magic_hour._cli import main; sys.exit(main())"]
+COMMAND = [sys.executable, "-c", "import sys; from magic_hour.cli import main; sys.exit(main())"]
 
 
 def test_version() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from magic_hour_server.detection import _detector_model
-from magic_hour_server.detection._detector import FaceDetector, _blob
+from magic_hour_server.detection._detector import FaceDetector
 from magic_hour_server.detection._detector_model import (
     INPUT,
     OUTPUTS,
@@ -18,6 +18,7 @@ from magic_hour_server.detection._detector_model import (
     model_bytes,
     shipped_model,
 )
+from magic_hour_server.detection._preprocess import network_input
 from PIL import Image
 from skimage import data
 
@@ -41,7 +42,7 @@ def test_the_prepared_graph_gives_the_shipped_graphs_outputs() -> None:
     shipped, prepared = _session(shipped_model()), _session(fp32_model())
     assert [i.name for i in prepared.get_inputs()] == [INPUT]  # the weights are not inputs
     for photo in _photos():
-        blob, _ = _blob(photo, 1.0)
+        blob, _ = network_input(photo, 1.0)
         for ours, theirs in zip(
             prepared.run(OUTPUTS, {INPUT: blob}), shipped.run(OUTPUTS, {INPUT: blob}), strict=True
         ):

@@ -259,7 +259,7 @@ def test_a_missing_sniffio_is_looked_for_once(
     import importlib.util
     import sys
 
-    from magic_hour import _async_client
+    from magic_hour import _client as _async_client
 
     looked_for: list[str] = []
 

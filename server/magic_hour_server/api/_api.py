@@ -24,7 +24,7 @@ from magic_hour_server.tasks._database import database_went_away
 from magic_hour_server.tasks._tasks import Task
 
 if TYPE_CHECKING:
-    from magic_hour_server.api._app import ServerState
+    from magic_hour_server.api._state import ServerState
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -34,16 +34,12 @@ from magic_hour_server._config import Settings
 from magic_hour_server.api._api import Api
 from magic_hour_server.api._auth import bearer_handler
 from magic_hour_server.api._logging import BodyTimeout, BodyTooLarge, RequestGuard
-from magic_hour_server.api._outcomes import ScriptedOutcomes, ScriptedResponses
+from magic_hour_server.api._outcomes import ScriptedResponses
 from magic_hour_server.api._schema import extend_validator, load_document
-from magic_hour_server.api._signing import Signer, load_or_create_key
-from magic_hour_server.api._waiters import CancelOnDisconnect, TaskWaiters
+from magic_hour_server.api._state import ServerState
+from magic_hour_server.api._waiters import CancelOnDisconnect
 from magic_hour_server.detection._detector import FaceDetector, default_detector
-from magic_hour_server.storage._storage import Files, api_path
-from magic_hour_server.tasks._database import claim_directory, database_went_away
-from magic_hour_server.tasks._notify import Listener
-from magic_hour_server.tasks._tasks import Store
-from magic_hour_server.tasks._worker import WorkerPool
+from magic_hour_server.tasks._database import database_went_away
 
 log = logging.getLogger("magic_hour_server")
 
@@ -76,52 +72,6 @@ class _BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             raise BadRequestProblem(detail=f"Request body is not valid JSON: {err}") from None
         except RecursionError:
             raise BadRequestProblem(detail="Request body is nested too deeply") from None
-
-
-class ServerState:
-    """What the handlers and workers share: settings, store, files, signer, worker pool,
-    and the requests waiting on tasks."""
-
-    def __init__(self, settings: Settings, detector: Callable[[], FaceDetector]) -> None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.settings = settings
-        self.waiters = TaskWaiters()
-        self.outcomes = ScriptedOutcomes()
-        self.store = Store(
-            settings.database or settings.data_dir / "tasks.sqlite3",
-            on_change=self.waiters.changed,
-            migrate=settings.role != "worker",
-        )
-        claim_directory(settings.data_dir, self.store.identity())
-        self.files = Files(settings.data_dir)
-        self.signer = Signer(load_or_create_key(settings.data_dir / "signing.key"))
-        self.pool = WorkerPool(settings, self.store, self.files, detector, self.outcomes)
-        self.listener: Listener | None = None
-        if self.store.dialect == "postgresql":
-            self.listener = Listener(self.store.url, self.waiters.changed, self.pool.notify)
-
-    def start(self) -> None:
-        """Start the workers (as the role says) and the cross-process listener."""
-        if self.listener is not None:
-            self.listener.start()
-        self.pool.start()
-
-    def stop(self) -> None:
-        self.waiters.close()
-        self.pool.stop()
-        if self.listener is not None:
-            self.listener.stop()
-        self.store.close()
-
-    def signed_url_and_expiry(
-        self, method: str, item_id: str, name: str, ttl: float
-    ) -> tuple[str, int]:
-        path = "/" + api_path(item_id, name)
-        query, expires = self.signer.sign(method, path, ttl)
-        return f"{self.settings.public_url}{path}?{query}", expires
-
-    def signed_url(self, method: str, item_id: str, name: str) -> str:
-        return self.signed_url_and_expiry(method, item_id, name, self.settings.face_url_ttl)[0]
 
 
 def _message(status: int, detail: Any, title: Any) -> str:

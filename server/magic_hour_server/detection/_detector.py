@@ -16,13 +16,13 @@ import numpy as np
 import numpy.typing as npt
 
 from magic_hour_server.detection._detector_model import INPUT, OUTPUTS, Precision, model_bytes
+from magic_hour_server.detection._preprocess import network_input
 
 # The longest side the network sees. CenterFace finds faces down to ~10 px at its input
 # scale; at 960 px a face 2% of a 4K photo's width (~75 px) is still ~18 px, while a
 # 960 px pass costs about 2.3x a 640 px one (the cost grows with the pixel count).
 WORKING_SIZE = 960
 _STRIDE = 4  # the heat map is 1/4 of the input
-_PAD = 32  # the network needs sides that are multiples of 32
 _NMS_IOU = 0.3
 # Candidates kept for NMS, best first: bounds the work when confidence_score is 0 (every
 # heat-map cell qualifies) without changing any result that could matter.
@@ -100,7 +100,7 @@ class FaceDetector:
                 self._busy -= 1
 
     def _pass(self, image: npt.NDArray[np.uint8], scale: float, threshold: float) -> Any:
-        blob, (net_h, net_w) = _blob(image, scale)
+        blob, (net_h, net_w) = network_input(image, scale)
         heatmap, log_scale, offset, marks = self._run(blob)
         rows = _decode(heatmap[0, 0], log_scale[0], offset[0], marks[0], threshold, (net_h, net_w))
         rows[:, :4] /= scale
@@ -158,20 +158,6 @@ def _detection(row: npt.NDArray[np.float64]) -> Detection:
     x1, y1, x2, y2, score = (float(v) for v in row[:5])
     points = tuple((float(row[5 + 2 * i]), float(row[6 + 2 * i])) for i in range(5))
     return Detection(x1, y1, x2, y2, score, points)
-
-
-def _blob(image: npt.NDArray[np.uint8], scale: float) -> tuple[npt.NDArray[Any], tuple[int, int]]:
-    """The network input: resized by `scale`, zero-padded to multiples of 32, NCHW float."""
-    from PIL import Image
-
-    height, width = image.shape[:2]
-    new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
-    if (new_w, new_h) != (width, height):
-        image = np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.Resampling.BILINEAR))
-    pad_h, pad_w = -(-new_h // _PAD) * _PAD, -(-new_w // _PAD) * _PAD
-    blob = np.zeros((1, 3, pad_h, pad_w), dtype=np.float32)
-    blob[0, :, :new_h, :new_w] = image.transpose(2, 0, 1)
-    return blob, (new_h, new_w)
 
 
 def _decode(

@@ -185,10 +185,10 @@ def calibration_pictures() -> Iterator[np.ndarray[Any, Any]]:
 
 
 def calibration_blobs() -> Iterator[np.ndarray[Any, Any]]:
-    from magic_hour_server.detection._detector import _blob
+    from magic_hour_server.detection._preprocess import network_input
 
     for picture in calibration_pictures():
-        blob, _ = _blob(picture, 1.0)
+        blob, _ = network_input(picture, 1.0)
         yield blob
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from magic_hour_server._media import MediaError, kind_of
-from magic_hour_server.api._outcomes import ScriptedOutcomes
 from magic_hour_server.detection._face_quality import UsableLimits
 from magic_hour_server.detection._processing import process_image
 from magic_hour_server.storage._fetch import download, extension_of
 from magic_hour_server.storage._storage import Files, parse_api_path
 from magic_hour_server.tasks._database import database_went_away
+from magic_hour_server.tasks._outcomes import ScriptedOutcomes
 from magic_hour_server.tasks._tasks import Face, Store, Task, worker_name
 from magic_hour_server.video._video import process_video
 

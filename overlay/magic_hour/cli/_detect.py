@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import _outputs
-from ._cli_messages import check_input
+from ._messages import check_input
 from ._preview import INSTALL_HINT, pillow_available
 from ._progress import ProgressBoard
 from ._report import InputResult, render_json, render_table, summary_line
@@ -195,8 +195,8 @@ async def _run_all(
     board: ProgressBoard,
     previews: bool,
 ) -> list[InputResult]:
-    from ._async_client import AsyncClient
-    from ._detect_job import JobSettings, run_job
+    from .._client import AsyncClient
+    from ._job import JobSettings, run_job
 
     settings = JobSettings(args.confidence, args.timeout, base_url, previews)
     limit = asyncio.Semaphore(args.concurrency)

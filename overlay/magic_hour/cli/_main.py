@@ -6,8 +6,8 @@ import argparse
 from collections.abc import Sequence
 from importlib import metadata
 
-from ._cli_detect import EPILOG as DETECT_EPILOG
-from ._cli_detect import add_detect_arguments, run_detect
+from ._detect import EPILOG as DETECT_EPILOG
+from ._detect import add_detect_arguments, run_detect
 
 _SERVER_EXTRA = "pip install 'magic-hour-face-detection[server]'"
 _MAIN_EPILOG = """\
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
             "the OpenAPI document this package ships, with schemathesis."
         ),
     )
-    from ._cli_contract import add_contract_arguments
+    from ._contract import add_contract_arguments
 
     add_contract_arguments(contract)
     serve = commands.add_parser(
@@ -84,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "detect":
         return run_detect(args)
     if args.command == "contract":
-        from ._cli_contract import run_contract
+        from ._contract import run_contract
 
         return run_contract(args)
     if args.command == "serve":

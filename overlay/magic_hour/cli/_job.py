@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from . import _outputs
-from ._cli_messages import check_input, describe, kind_of
-from ._events import (
+from .._events import (
     DownloadFinished,
     DownloadProgress,
     ProgressEvent,
@@ -23,6 +21,8 @@ from ._events import (
     TaskProgress,
     UploadProgress,
 )
+from . import _outputs
+from ._messages import check_input, describe, kind_of
 from ._preview import (
     FaceBox,
     PreviewUnavailable,
@@ -37,7 +37,7 @@ from ._report import FaceRecord, InputResult, Kind
 if TYPE_CHECKING:
     from magic_hour_client.models import DetectedFace
 
-    from ._async_client import AsyncClient
+    from .._client import AsyncClient
 
 PREVIEW_NAME = "preview.png"
 

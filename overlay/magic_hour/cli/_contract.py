@@ -152,7 +152,7 @@ def _run(args: argparse.Namespace, document: Path, base_url: str, token: str) ->
     rows = _own_checks(base_url, token, target)
     with tempfile.TemporaryDirectory(prefix="magic-hour-contract-") as work:
         junit = Path(work) / "junit.xml"
-        config = Path(str(resources.files("magic_hour").joinpath("contract.toml")))
+        config = Path(str(resources.files("magic_hour.cli").joinpath("contract.toml")))
         command = [
             _schemathesis(),
             "--config-file",
@@ -198,7 +198,7 @@ def _schemathesis() -> str:
 
 
 def _upload(base_url: str, token: str) -> str:
-    from . import Client
+    from .. import Client
 
     try:
         with (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._errors import (
+from .._errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -16,7 +16,7 @@ from ._errors import (
     TaskFailedError,
     TaskTimeoutError,
 )
-from ._uploads import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from .._uploads import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 SUPPORTED = ", ".join(sorted({*IMAGE_EXTENSIONS, *VIDEO_EXTENSIONS}))
 
