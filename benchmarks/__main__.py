@@ -20,6 +20,7 @@ from . import (
     _memory,
     _overhead,
     _people,
+    _photos,
     _report,
     _throughput,
     _waiters,
@@ -34,7 +35,7 @@ SERVER_PARTS: dict[str, Callable[[BenchServer, Settings, Path], list[Figure]]] =
     "memory": _memory.run,
     "throughput": _throughput.run,
 }
-PARTS = [*SERVER_PARTS, "waiters", "cluster", "detection", "people", "accuracy"]
+PARTS = [*SERVER_PARTS, "waiters", "cluster", "detection", "photos", "people", "accuracy"]
 IGNORING_PREFER_PARTS = ("overhead", "latency", "throughput")
 
 
@@ -126,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             attempt("cluster", lambda: _cluster.run(settings, workdir))
         if "detection" in parts:
             attempt("detection", lambda: _detection.run(settings, workdir))
+        if "photos" in parts:
+            attempt("photos", lambda: _photos.run(settings, workdir))
         if "people" in parts:
             attempt("people", lambda: _people.run(settings, workdir))
         if "accuracy" in parts:

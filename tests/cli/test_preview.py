@@ -107,3 +107,31 @@ def test_without_pillow_previews_say_how_to_get_it(
     assert "magic-hour-face-detection[server]" in INSTALL_HINT
     with pytest.raises(PreviewUnavailable):
         contact_sheet([], tmp_path / "sheet.png")
+
+
+def test_a_phone_size_jpeg_is_decoded_small_and_its_boxes_land_where_the_faces_are(
+    tmp_path: Path,
+) -> None:
+    # 4000x3000 (12 MP), stored sideways as phones do: decoded at a fraction of its size
+    # (JPEG draft mode), rotated, and the boxes scaled from the full image's pixels.
+    source = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.new("RGB", (4000, 3000), (128, 128, 128)).save(source, quality=90, exif=exif)
+    out = annotate_image(source, [FaceBox(1000, 2000, 800, 800, 0.9)], tmp_path / "p.png")
+    image = Image.open(out)
+    assert image.size == (1200, 1600)  # upright 3000x4000, fitted to 1600
+    pixels = np.asarray(image.convert("RGB")).astype(int)
+    assert (np.abs(pixels[1000, 400] - 128) > 40).any()  # the box's left edge at x=1000*0.4
+    assert (np.abs(pixels[1000, 480] - 128) < 10).all()  # inside the box: untouched
+
+
+def test_a_truncated_phone_jpeg_is_a_clear_preview_error_through_draft_decoding(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "cut.jpg"
+    Image.new("RGB", (4000, 3000), (10, 200, 30)).save(source, quality=90)
+    source.write_bytes(source.read_bytes()[:5000])
+    with pytest.raises(PreviewUnavailable, match=r"cannot read cut\.jpg"):
+        annotate_image(source, [FaceBox(10, 10, 50, 50, 0.5)], tmp_path / "p.png")
+    assert not (tmp_path / "p.png").exists()

@@ -20,6 +20,11 @@ _ID = re.compile(r"[a-z0-9]{1,64}")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}(\.[a-z0-9]{1,16})?")
 _API_PATH = re.compile(r"api-assets/([^/]+)/([^/]+)")
 
+# zlib level for face crops. PNG is lossless at every level; on a 1200x1500 crop from a
+# 12 MP photo, level 1 writes in 138 ms (3.3 MB) against 339 ms (2.9 MB) at Pillow's
+# default 6: 2.5x faster for 15% more bytes.
+PNG_LEVEL = 1
+
 
 class UploadTooLarge(Exception):
     """The body went past the upload limit; nothing was kept."""
@@ -70,7 +75,7 @@ class Files:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.temp_path(".png")
         try:
-            image.save(tmp, format="PNG")
+            image.save(tmp, format="PNG", compress_level=PNG_LEVEL)
             os.replace(tmp, final)
         except BaseException:
             tmp.unlink(missing_ok=True)

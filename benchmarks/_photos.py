@@ -1,0 +1,120 @@
+"""Phone-size photos: one 12 MP photo's server task (decode, detect, crop, write) with the
+crops' PNG level now (1) beside Pillow's default (6), and the command line's preview of
+it now (JPEG draft decoding, fast PNG) beside the way it was drawn before (full decode,
+`optimize=True`). Side by side, alternating, in one run."""
+
+from __future__ import annotations
+
+import io
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._common import Figure, Settings, Target
+
+SECTION = "12 MP photos"
+TASK_TARGET = Target("<=", 0.5)
+SIZE = (4000, 3000)
+
+
+def phone_photo(path: Path) -> Path:
+    """A 4000x3000 JPEG of a real face (scikit-image's astronaut, enlarged, with sensor-like
+    noise so that it compresses like a photo)."""
+    from PIL import Image
+    from skimage import data
+
+    astronaut = data.astronaut()  # type: ignore[no-untyped-call]
+    portrait = Image.fromarray(astronaut).resize((3000, 3000), Image.Resampling.LANCZOS)
+    canvas = Image.new("RGB", SIZE, (90, 110, 130))
+    canvas.paste(portrait, (500, 0))
+    pixels = np.asarray(canvas).astype(np.int16)
+    noisy = pixels + np.random.default_rng(0).normal(0, 3, pixels.shape)
+    Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(path, quality=90)
+    return path
+
+
+def _task_seconds(photo: Path, level: int, detector: Any) -> tuple[float, int]:
+    from magic_hour_server.detection._processing import process_image
+
+    class Sink:
+        written = 0
+
+        def add_face(self, *, crop: Any, **_: Any) -> None:
+            buffer = io.BytesIO()
+            crop.save(buffer, format="PNG", compress_level=level)
+            Sink.written += len(buffer.getvalue())
+
+        def set_progress(self, fraction: float) -> None:
+            pass
+
+    started = time.perf_counter()
+    process_image(photo, detector, 0.5, Sink())
+    return time.perf_counter() - started, Sink.written
+
+
+def _old_preview(source: Path, faces: list[Any], destination: Path) -> None:
+    """The preview as it was drawn before: full decode, LANCZOS, `optimize=True`."""
+    from PIL import Image, ImageDraw, ImageOps
+
+    with Image.open(source) as opened:
+        image = ImageOps.exif_transpose(opened).convert("RGB")
+    scale = min(1.0, 1600 / max(image.size))
+    size = (round(image.width * scale), round(image.height * scale))
+    image = image.resize(size, Image.Resampling.LANCZOS)
+    draw = ImageDraw.Draw(image)
+    for face in faces:
+        draw.rectangle((face.x * scale, face.y * scale, (face.x + face.width) * scale,
+                        (face.y + face.height) * scale), outline="red", width=5)  # fmt: skip
+    image.save(destination, format="PNG", optimize=True)
+
+
+def run(settings: Settings, workdir: Path) -> list[Figure]:
+    from magic_hour.cli._preview import FaceBox, annotate_image
+    from magic_hour_server.detection._detector import default_detector
+    from magic_hour_server.storage._storage import PNG_LEVEL
+
+    photo = phone_photo(workdir / "phone.jpg")
+    detector = default_detector()
+    _task_seconds(photo, PNG_LEVEL, detector)  # warm up the model
+    rounds = 3 if settings.quick else 7
+    now, before, sizes = [], [], {}
+    for _ in range(rounds):
+        seconds, sizes["now"] = _task_seconds(photo, PNG_LEVEL, detector)
+        now.append(seconds)
+        seconds, sizes["before"] = _task_seconds(photo, 6, detector)
+        before.append(seconds)
+    faces = [FaceBox(1400, 500, 900, 1100, 0.9)]
+    new_preview, old_preview = [], []
+    for number in range(rounds):
+        started = time.perf_counter()
+        annotate_image(photo, faces, workdir / f"new-{number}.png")
+        new_preview.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        _old_preview(photo, faces, workdir / f"old-{number}.png")
+        old_preview.append(time.perf_counter() - started)
+    task, task_before = statistics.median(now), statistics.median(before)
+    preview, preview_before = statistics.median(new_preview), statistics.median(old_preview)
+    return [
+        Figure(
+            SECTION,
+            "one 12 MP photo's server task (decode, detect, crops)",
+            task,
+            " s",
+            TASK_TARGET,
+            f"crops at PNG level {PNG_LEVEL}: {task:.2f} s, {sizes['now'] / 1e6:.1f} MB; at "
+            f"Pillow's default level 6: {task_before:.2f} s, {sizes['before'] / 1e6:.1f} MB "
+            f"(median of {rounds}, alternating)",
+        ),
+        Figure(
+            SECTION,
+            "command-line preview of a 12 MP JPEG: now / before",
+            preview / preview_before,
+            "x",
+            Target("<=", 0.5),
+            f"{preview * 1000:.0f} ms (draft decoding, fast PNG) vs {preview_before * 1000:.0f} ms "
+            f"(full decode, optimize=True), median of {rounds}",
+        ),
+    ]
