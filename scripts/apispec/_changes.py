@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._examples import resolve
+
 __all__ = ["BREAKING", "INFO", "WARNING", "Change", "ChangeReport", "compare"]
 
 Level = Literal["breaking", "warning", "info"]
@@ -100,18 +102,9 @@ class _Differ:
     def add(self, level: Level, where: str, what: str, server: str | None = None) -> None:
         self.out.append(Change(level, where, what, server))
 
-    def resolve(self, document: Mapping[str, Any], node: Any) -> Any:
-        seen: set[str] = set()
-        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
-            ref = node["$ref"]
-            if ref in seen or not ref.startswith("#/"):
-                return {}
-            seen.add(ref)
-            target: Any = document
-            for part in ref[2:].split("/"):
-                target = target.get(part.replace("~1", "/").replace("~0", "~"), {})
-            node = target
-        return node if isinstance(node, Mapping) else {}
+    @staticmethod
+    def resolve(document: Mapping[str, Any], node: Any) -> Any:
+        return resolve(document, node)
 
     # --- operations ----------------------------------------------------------------------
 

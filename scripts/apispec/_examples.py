@@ -24,6 +24,7 @@ FORMATS = {
 
 
 def resolve(document: Mapping[str, Any], schema: Any) -> Mapping[str, Any]:
+    """`schema` with its local `$ref` followed ({} for a missing, remote or circular one)."""
     seen: set[str] = set()
     while isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
         ref = schema["$ref"]
@@ -32,6 +33,7 @@ def resolve(document: Mapping[str, Any], schema: Any) -> Mapping[str, Any]:
         seen.add(ref)
         node: Any = document
         for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")  # JSON Pointer escapes
             node = node.get(part, {}) if isinstance(node, Mapping) else {}
         schema = node
     return schema if isinstance(schema, Mapping) else {}
