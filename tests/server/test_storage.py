@@ -135,3 +135,22 @@ def test_uploads_past_the_limit_get_413_and_keep_nothing(
         assert _stored_files(small.data_dir, file_path) == []
         assert _not_uploaded(c, file_path)
         assert httpx.put(url, content=b"z" * 2000).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "message"),
+    [
+        ("POST", "/api-assets/abc/0-0.png", 405, "Method Not Allowed"),
+        ("DELETE", "/api-assets/abc/0-0.png", 405, "Method Not Allowed"),
+        ("GET", "/api-assets/abc/def/0-0.png", 404, "Not Found"),
+        ("GET", "/api-assets/abc", 404, "Not Found"),
+        ("GET", "/api-assets/../0-0.png", 404, "Not Found"),
+    ],
+)
+def test_storage_urls_outside_their_shape_get_a_json_error(
+    server: LocalServer, method: str, path: str, status: int, message: str
+) -> None:
+    # Storage URLs skip the API's middleware; their errors still read like the API's.
+    reply = httpx.request(method, f"{server.url}{path}", timeout=30)
+    assert reply.status_code == status
+    assert reply.json() == {"message": message}

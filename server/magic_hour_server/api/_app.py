@@ -97,7 +97,8 @@ def _out_of_space(exc: Exception) -> bool:
     return False
 
 
-def _problem_response(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+def _problem(exc: Exception) -> tuple[int, str, dict[str, str]]:
+    """The status, `message` and headers an exception is answered with."""
     if isinstance(exc, ProblemException):
         status, detail, title = exc.status, exc.detail, exc.title
         headers = exc.headers
@@ -121,14 +122,64 @@ def _problem_response(_request: ConnexionRequest, exc: Exception) -> ConnexionRe
     if status == 415:
         # The document's operations answer a body they cannot read with 400, like the hosted API.
         status = 400
+    return status, _message(status, detail, title), dict(headers or {})
+
+
+def _problem_response(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    status, message, headers = _problem(exc)
     return ConnexionResponse(
         status_code=status,
         mimetype="application/json",
         content_type="application/json",
-        body=json.dumps({"message": _message(status, detail, title)}).encode(),
-        headers=dict(headers or {}),
+        body=json.dumps({"message": message}).encode(),
+        headers=headers,
         is_streamed=False,
     )
+
+
+class StorageRoutes:
+    """ASGI: the signed storage URLs (upload PUT, face GET) go straight to their handler.
+    They are storage, not API operations: no bearer token, no document to validate
+    against, so connexion's middleware stack (security, validation, routing) is work
+    they do not need. Every other request goes on to `app`."""
+
+    PREFIX = "/api-assets/"
+
+    def __init__(self, app: Any, storage: Callable[[Request], Any]) -> None:
+        self._app, self._storage = app, storage
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.PREFIX):
+            await self._app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Any) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        parts = scope["path"][len(self.PREFIX) :].split("/")
+        try:
+            if len(parts) != 2:
+                response: Response = JSONResponse({"message": "Not Found"}, 404)
+            elif scope["method"] not in ("GET", "HEAD", "PUT"):
+                response = JSONResponse({"message": "Method Not Allowed"}, 405,
+                                        headers={"Allow": "GET, HEAD, PUT"})  # fmt: skip
+            else:
+                item_id, name = parts
+                path_params = {"item_id": item_id, "name": name}
+                response = await self._storage(
+                    Request({**scope, "path_params": path_params}, receive)
+                )
+            await response(scope, receive, tracked)
+        except Exception as exc:
+            if started:
+                raise
+            status, message, headers = _problem(exc)
+            await JSONResponse({"message": message}, status, headers=headers)(
+                scope, receive, tracked
+            )
 
 
 def create_app(
@@ -194,11 +245,8 @@ def create_app(
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
     app.add_url_rule("/readyz", "readyz", readyz, methods=["GET"])
     app.add_url_rule("/openapi.yaml", "openapi", openapi_yaml, methods=["GET"])
-    app.add_url_rule(
-        "/api-assets/{item_id}/{name}", "storage", api.storage, methods=["GET", "HEAD", "PUT"]
-    )
     guarded = RequestGuard(
-        app,
+        StorageRoutes(app, api.storage),
         max_json_bytes=settings.max_json_bytes,
         body_timeout=settings.body_timeout,
         upload_prefix="/api-assets/",
