@@ -125,22 +125,7 @@ def test_a_killed_worker_s_task_completes_on_the_other_after_its_lease(
     write_clip(clip, [MovingFace(astronaut_face(), 110, 0.0, 8.0, (20, 40), (150, 60))],
                fps=25, seconds=8.0)  # fmt: skip
     with cluster(postgres, tmp_path) as (database, apis, workers):
-        target = _upload(apis[0], clip.read_bytes(), "video", "mp4")
-        with _client(apis[0]) as http:
-            task_id = http.post(
-                "/v1/face-detection", json={"assets": {"target_file_path": target}}
-            ).json()["id"]
-        # Find the worker that took it, and kill it mid-detection.
-        deadline = time.monotonic() + 60
-        while not any(r[0] == task_id and r[1] == "rendering" for r in _rows(database)):
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        with psycopg.connect(database) as connection:
-            (owner,) = connection.execute(
-                "SELECT lease_owner FROM tasks WHERE id = %s", (task_id,)
-            ).fetchone()  # type: ignore[misc]
-        pid = int(owner.split(":")[1])
-        victim = next(w for w in workers if w.process.pid == pid)
+        task_id, victim = _video_task_and_its_worker(database, apis[0], workers, clip)
         victim.kill()
         rows = _wait_done(database, 1, timeout=120)
         with _client(apis[1]) as http:
@@ -164,17 +149,8 @@ def test_sigterm_hands_a_busy_worker_s_task_to_another_within_the_grace(
     arguments = ("--lease-seconds", "30", "--shutdown-grace", str(grace),
                  "--video-sample-fps", "25")  # fmt: skip
     with cluster(postgres, tmp_path, worker_arguments=arguments) as (database, apis, workers):
-        target = _upload(apis[0], clip.read_bytes(), "video", "mp4")
-        with _client(apis[0]) as http:
-            task_id = http.post(
-                "/v1/face-detection", json={"assets": {"target_file_path": target}}
-            ).json()["id"]
-        deadline = time.monotonic() + 60
-        while _owner(database, task_id)[0] is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        task_id, victim = _video_task_and_its_worker(database, apis[0], workers, clip)
         first, _ = _owner(database, task_id)
-        victim = next(w for w in workers if w.process.pid == int(str(first).split(":")[1]))
         signalled = time.monotonic()
         victim.process.terminate()
         while _owner(database, task_id)[1] < 2:
@@ -193,6 +169,24 @@ def test_sigterm_hands_a_busy_worker_s_task_to_another_within_the_grace(
     assert row[1] == "complete" and row[2] == 2 and row[3] == 1  # no duplicated face
     assert task["status"] == "complete" and len(task["faces"]) == 1
     assert "handed back" in victim.log.read_text()
+
+
+def _video_task_and_its_worker(
+    database: str, api: ServerProcess, workers: list[Worker], clip: Path
+) -> tuple[str, Worker]:
+    """Start a detection of `clip`; its id and the worker process that took it."""
+    target = _upload(api, clip.read_bytes(), "video", "mp4")
+    with _client(api) as http:
+        task_id = str(
+            http.post("/v1/face-detection", json={"assets": {"target_file_path": target}})
+            .json()["id"]
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while (owner := _owner(database, task_id)[0]) is None:
+        assert time.monotonic() < deadline, "no worker took the task"
+        time.sleep(0.02)
+    pid = int(owner.split(":")[1])
+    return task_id, next(w for w in workers if w.process.pid == pid)
 
 
 def _owner(database: str, task_id: str) -> tuple[str | None, int]:
