@@ -15,8 +15,13 @@ from magic_hour_server.detection._alignment import (
     similarity_transform,
 )
 from magic_hour_server.detection._detector import FaceDetector, default_detector
-from magic_hour_server.detection._embedder import FaceEmbedder, default_embedder
-from magic_hour_server.detection._onnx_graph import ModelFileError, package_file
+from magic_hour_server.detection._embedder import FaceEmbedder, default_embedder, model_path
+from magic_hour_server.detection._onnx_graph import (
+    ModelFileError,
+    package_file,
+    prelu_as_elementwise,
+    without_weight_inputs,
+)
 from magic_hour_server.detection._people import distance
 from PIL import Image
 
@@ -122,3 +127,56 @@ def test_the_shipped_model_files_pass_their_checks() -> None:
         "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
     )
     assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("fb143eea")
+
+
+def _run_graph(model: object, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.disable_quant_qdq", "1")
+    session = onnxruntime.InferenceSession(
+        model.SerializeToString(),  # type: ignore[attr-defined]
+        sess_options=options,
+        providers=["CPUExecutionProvider"],
+    )
+    return list(session.run(None, feeds))
+
+
+def test_prelu_spelled_element_wise_gives_the_same_bits() -> None:
+    from onnx import TensorProto, helper, numpy_helper
+
+    # Slopes above 1 and below 0 too: a shortcut like Max(x, slope * x) would be wrong there.
+    slope = np.array([0.25, 1.12, -0.5, 0.0], dtype=np.float32).reshape(4, 1, 1)
+    graph = helper.make_graph(
+        [helper.make_node("PRelu", ["x", "slope"], ["y"])],
+        "prelu",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 3, 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4, 3, 5])],
+        [numpy_helper.from_array(slope, "slope")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    x = np.random.default_rng(3).normal(size=(2, 4, 3, 5)).astype(np.float32)
+    (before,) = _run_graph(model, {"x": x})
+
+    rewritten = prelu_as_elementwise(model)
+
+    assert "PRelu" not in {node.op_type for node in rewritten.graph.node}
+    (after,) = _run_graph(rewritten, {"x": x})
+    assert np.array_equal(after, np.where(x > 0, x, slope * x))
+    assert np.array_equal(after, before)
+
+
+def test_the_embedder_gives_the_shipped_graphs_embeddings(
+    detector: FaceDetector, embedder: FaceEmbedder
+) -> None:
+    import onnx
+
+    picture = astronaut()
+    (face,) = detector.detect(picture)
+    aligned = align(picture, face.landmarks)
+    shipped = without_weight_inputs(onnx.load(str(model_path())))
+    blob = aligned.astype(np.float32)[None].transpose(0, 3, 1, 2)
+    (raw,) = _run_graph(shipped, {"data": blob})
+    expected = raw / np.linalg.norm(raw, axis=1, keepdims=True)
+    assert np.allclose(embedder.embed([aligned]), expected, atol=1e-5)

@@ -9,7 +9,6 @@ cosine distance of two faces is `1 - a @ b`.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ import numpy.typing as npt
 from magic_hour_server.detection._alignment import Point, align
 from magic_hour_server.detection._onnx_graph import (
     package_file,
+    prelu_as_elementwise,
     set_batch_dynamic,
     without_weight_inputs,
 )
@@ -47,9 +47,12 @@ class FaceEmbedder:
         import onnxruntime
 
         path = model_path()
-        model = set_batch_dynamic(without_weight_inputs(onnx.load(str(path))), {"data", "fc1"})
+        model = prelu_as_elementwise(without_weight_inputs(onnx.load(str(path))))
+        model = set_batch_dynamic(model, {"data", "fc1"})
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
+        # One thread: a video embeds while its next frames decode and go through the
+        # detector on the other cores (10 s of 720p: 21x real time against 19.8x on two).
+        options.intra_op_num_threads = threads or 1
         options.log_severity_level = 3
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         # Run the int8 weights as float after folding them once: twice as fast on a CPU

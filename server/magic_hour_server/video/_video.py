@@ -150,7 +150,13 @@ def process_video(
         run = _Run(container, stream, detector, threshold, sink, tracker, hold_seconds)
         run.embedder = embedder or default_embedder()
         run.limits = limits or UsableLimits()
-        with SampledFrames(container, stream, sample_fps, detect_max_side) as samples:
+
+        def detect(small: npt.NDArray[np.uint8]) -> list[Detection]:
+            return detector.detect(small, threshold, multi_scale=False, one_thread=True)
+
+        with SampledFrames(
+            container, stream, sample_fps, detect_max_side, detect=detect
+        ) as samples:
             run.run(samples)
     return run.found
 
@@ -203,7 +209,7 @@ class _Run:
 
     def _sample(self, sample: Sample) -> None:
         cut = self._changed_like_a_cut(sample.small)
-        found = self.detector.detect(sample.small, self.threshold, multi_scale=False)
+        found = sample.found
         full = sample.full() if found else None
         faces = [self._face(d, sample, full) for d in found] if full is not None else []
         identities = self._identities(faces, sample.time, cut)

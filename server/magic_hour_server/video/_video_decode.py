@@ -1,20 +1,22 @@
 """Opening and decoding videos with PyAV: checks, frame times, sampling in a background thread.
 
-Decoding runs in its own thread, at most `depth` samples ahead of detection, so the two
-overlap (PyAV releases the GIL while FFmpeg decodes). Only sampled frames are converted to
-RGB, at the detector's working size; the decoded frame travels along so that a full-size
-crop can be taken from it later, and is dropped once the sample has been handled.
+Decoding and detection run in their own thread, at most `depth` samples ahead of the rest of
+a sample's handling (alignment, embeddings, tracking), so the two cores share the work (PyAV
+and onnxruntime release the GIL). Only sampled frames are converted to RGB, at the
+detector's working size; the decoded frame travels along so that a full-size crop can be
+taken from it later, and is dropped once the sample has been handled.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
 import queue
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -24,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from magic_hour_server._media import MediaError
+from magic_hour_server.detection._detector import Detection
 
 VIDEO_FORMATS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi"})
 """FFmpeg demuxers of the video types the server accepts (mp4, m4v, mov, webm, mkv, avi)."""
@@ -39,7 +42,8 @@ class Sample:
     """A sampled frame: its number (0-based, presentation order), time, and pixels.
 
     `small` is upright (rotation metadata applied) at the working size; `full()` gives the
-    upright full-size picture.
+    upright full-size picture. `found` holds the faces detected in `small`, when
+    `SampledFrames` was given a detector.
     """
 
     number: int
@@ -47,6 +51,7 @@ class Sample:
     small: RGB
     frame: av.VideoFrame
     quarter_turns: int
+    found: list[Detection] = field(default_factory=list)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -145,9 +150,11 @@ _END = object()
 class SampledFrames:
     """Up to `sample_fps` frames per second of the video, decoded in a background thread.
 
-    Use as a context manager, and iterate once. After the iteration, `decoded` is the number
-    of frames decoded and `last_time` the time of the last one. Decoding errors (FFmpegError)
-    are raised by the iteration, after the samples decoded before them.
+    `detect`, when given, runs in a second thread on each sample's `small` picture while the
+    next samples decode; its result is the sample's `found`. Use as a context manager, and
+    iterate once. After the iteration, `decoded` is the number of frames decoded and
+    `last_time` the time of the last one. Decoding errors (FFmpegError) are raised by the
+    iteration, after the samples decoded before them.
     """
 
     def __init__(
@@ -157,30 +164,41 @@ class SampledFrames:
         sample_fps: float,
         max_side: int,
         depth: int = 2,
+        detect: Callable[[RGB], list[Detection]] | None = None,
     ) -> None:
         self.decoded = 0
         self.last_time = 0.0
         self._container, self._stream = container, stream
         self._sample_fps, self._max_side = sample_fps, max_side
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._detect = detect
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._decode, name="video-decode", daemon=True)
+        self._decoded: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._threads = [threading.Thread(target=self._decode, name="video-decode", daemon=True)]
+        self._ready = self._decoded
+        if detect is not None:
+            self._ready = queue.Queue(maxsize=depth)
+            self._threads.append(
+                threading.Thread(target=self._find_faces, name="video-detect", daemon=True)
+            )
 
     def __enter__(self) -> SampledFrames:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
-        # Unblock a decoder waiting for room, then wait for it: the container closes next.
-        while self._thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                self._queue.get(timeout=0.05)
-        self._thread.join()
+        # Unblock the threads waiting for room, then wait for them: the container closes next.
+        while any(thread.is_alive() for thread in self._threads):
+            for waiting in {id(q): q for q in (self._decoded, self._ready)}.values():
+                with contextlib.suppress(queue.Empty):
+                    waiting.get(timeout=0.02)
+        for thread in self._threads:
+            thread.join()
 
     def __iter__(self) -> Iterator[Sample]:
         while True:
-            item = self._queue.get()
+            item = self._ready.get()
             if item is _END:
                 return
             if isinstance(item, BaseException):
@@ -201,15 +219,31 @@ class SampledFrames:
                 turns = round(frame.rotation / 90) % 4
                 width, height = working_size(frame.width, frame.height, self._max_side)
                 small = rotate(rgb(frame, width, height), turns)
-                self._put(Sample(number, time, small, frame, turns))
-            self._put(_END)
+                self._put(self._decoded, Sample(number, time, small, frame, turns))
+            self._put(self._decoded, _END)
         except BaseException as err:  # handed to the consumer, which raises it
-            self._put(err)
+            self._put(self._decoded, err)
 
-    def _put(self, item: object) -> None:
+    def _find_faces(self) -> None:
+        assert self._detect is not None
         while not self._stop.is_set():
             try:
-                self._queue.put(item, timeout=0.05)
+                item = self._decoded.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if isinstance(item, Sample):
+                try:
+                    item = dataclasses.replace(item, found=self._detect(item.small))
+                except BaseException as err:  # handed to the consumer, which raises it
+                    item = err
+            self._put(self._ready, item)
+            if not isinstance(item, Sample):
+                return
+
+    def _put(self, into: queue.Queue[object], item: object) -> None:
+        while not self._stop.is_set():
+            try:
+                into.put(item, timeout=0.05)
                 return
             except queue.Full:
                 continue

@@ -1,0 +1,93 @@
+"""Sampling frames in background threads: the frames chosen, errors, and stopping early."""
+
+from __future__ import annotations
+
+import math
+import threading
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from magic_hour_server.detection._detector import Detection
+from magic_hour_server.video._video_decode import SampledFrames, open_video, rgb
+
+from tests.video.clips import MovingFace, astronaut_face, write_clip
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sampling") / "clip.mp4"
+    face = [MovingFace(astronaut_face(), 90, 0.0, 4.0, (10, 20), (200, 120))]
+    # x264's default preset: B-frames, some of them references, in a pyramid.
+    write_clip(path, face, fps=30, seconds=4.0, options={"preset": "medium"})
+    return path
+
+
+def every_frame(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return [rgb(frame, frame.width, frame.height) for frame in container.decode(stream)]
+
+
+def test_samples_are_the_frames_a_full_decode_numbers_so(clip: Path) -> None:
+    frames = every_frame(clip)
+    seen: list[tuple[int, float]] = []
+    with open_video(clip) as container:
+        stream = container.streams.video[0]
+        with SampledFrames(container, stream, 4.0, 416) as samples:
+            for sample in samples:
+                seen.append((sample.number, sample.time))
+                assert np.array_equal(sample.full(), frames[sample.number]), sample.number
+        assert samples.decoded == len(frames)
+    # Four a second at 30 fps: the first frame at or after each quarter second.
+    assert [number for number, _ in seen] == [math.ceil(30 * k / 4) for k in range(16)]
+    assert all(abs(time - number / 30) < 1e-3 for number, time in seen)
+
+
+def test_detections_arrive_with_their_sample(clip: Path) -> None:
+    def detect(small: np.ndarray) -> list[Detection]:
+        return [Detection(0, 0, small.shape[1], small.shape[0], float(small.mean()) / 255)]
+
+    with open_video(clip) as container:
+        stream = container.streams.video[0]
+        with SampledFrames(container, stream, 2.0, 416, detect=detect) as samples:
+            for sample in samples:
+                (found,) = sample.found
+                assert found.score == pytest.approx(float(sample.small.mean()) / 255)
+                assert found.x2 == sample.small.shape[1]
+
+
+def test_an_error_in_detection_reaches_the_consumer_and_the_threads_end(clip: Path) -> None:
+    calls = 0
+
+    def detect(small: np.ndarray) -> list[Detection]:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("the detector failed")
+        return []
+
+    before = set(threading.enumerate())
+    numbers: list[int] = []
+    with open_video(clip) as container:
+        stream = container.streams.video[0]
+        sampling = SampledFrames(container, stream, 4.0, 416, detect=detect)
+        with pytest.raises(RuntimeError, match="the detector failed"), sampling as samples:
+            numbers.extend(sample.number for sample in samples)
+    assert numbers == [0, 8]
+    assert set(threading.enumerate()) <= before
+
+
+def test_leaving_early_stops_decoding_and_detection(clip: Path) -> None:
+    before = set(threading.enumerate())
+    with open_video(clip) as container:
+        stream = container.streams.video[0]
+        with SampledFrames(container, stream, 30.0, 416, depth=1, detect=lambda _: []) as samples:
+            for sample in samples:
+                assert sample.number == 0
+                break
+        assert samples.decoded < 120
+    assert set(threading.enumerate()) <= before
