@@ -180,3 +180,43 @@ def test_the_embedder_gives_the_shipped_graphs_embeddings(
     (raw,) = _run_graph(shipped, {"data": blob})
     expected = raw / np.linalg.norm(raw, axis=1, keepdims=True)
     assert np.allclose(embedder.embed([aligned]), expected, atol=1e-5)
+
+
+def _align_from_the_whole_image(
+    image: np.ndarray, landmarks: tuple[tuple[float, float], ...]
+) -> np.ndarray:
+    matrix = similarity_transform(landmarks)
+    inverse = np.linalg.inv(np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
+    warped = Image.fromarray(image).transform(
+        (SIZE, SIZE),
+        Image.Transform.AFFINE,
+        tuple(float(v) for v in inverse.ravel()),
+        resample=Image.Resampling.BILINEAR,
+    )
+    return np.asarray(warped)
+
+
+@pytest.mark.parametrize(
+    ("shift", "turn", "zoom"),
+    [
+        ((0, 0), 0.0, 1.0),  # the face where it is
+        ((0, 0), 0.4, 0.6),  # turned and smaller
+        ((-150, -120), 0.0, 1.0),  # partly off the top left corner
+        ((330, 250), -0.3, 1.7),  # partly off the bottom right, larger
+        ((900, 900), 0.0, 1.0),  # wholly outside the picture
+        ((0, 0), 0.0, 0.05),  # a few pixels tall
+    ],
+)
+def test_aligning_from_the_face_region_gives_the_same_pixels_as_from_the_whole_image(
+    detector: FaceDetector, shift: tuple[int, int], turn: float, zoom: float
+) -> None:
+    picture = astronaut()
+    (face,) = detector.detect(picture)
+    centre = np.mean(face.landmarks, axis=0)
+    rotation = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    moved = [(np.array(p) - centre) @ rotation.T * zoom + centre + shift for p in face.landmarks]
+    landmarks = tuple((float(x), float(y)) for x, y in moved)
+
+    assert np.array_equal(
+        align(picture, landmarks), _align_from_the_whole_image(picture, landmarks)
+    )

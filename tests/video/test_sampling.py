@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 from magic_hour_server.detection._detector import Detection
-from magic_hour_server.video._video_decode import SampledFrames, open_video, rgb
+from magic_hour_server.video._video_decode import Frames, SampledFrames, open_video, rgb
 
 from tests.video.clips import MovingFace, astronaut_face, write_clip
 
@@ -91,3 +91,16 @@ def test_leaving_early_stops_decoding_and_detection(clip: Path) -> None:
                 break
         assert samples.decoded < 120
     assert set(threading.enumerate()) <= before
+
+
+def test_frames_before_the_wanted_time_are_skipped_but_still_counted(clip: Path) -> None:
+    total = len(every_frame(clip))
+    with open_video(clip) as container:
+        stream = container.streams.video[0]
+        frames = Frames(container, stream, needed_from=lambda: 3.0)
+        numbers = [number for number, _, _ in frames]
+    # B-frames nothing refers to are not decoded: fewer frames, same numbers, same count.
+    assert len(numbers) < total
+    assert numbers == sorted(set(numbers))
+    assert numbers[-(total - 90) :] == list(range(90, total))
+    assert frames.count == total

@@ -64,7 +64,20 @@ def align(image: npt.NDArray[np.uint8], landmarks: Sequence[Point]) -> npt.NDArr
     matrix = similarity_transform(landmarks)
     # PIL wants the map from output to input pixels: the inverse of `matrix`.
     inverse = np.linalg.inv(np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
-    warped = Image.fromarray(image).transform(
+    # Only the part of the image the face is taken from becomes a PIL image (a whole 4K
+    # frame would be copied for each face): the output's corners mapped back, plus a margin
+    # for the bilinear filter. Edges inside the image never reach the samples taken, so
+    # the result is the same as from the whole image.
+    corners = np.array([[0, 0, 1], [SIZE, 0, 1], [0, SIZE, 1], [SIZE, SIZE, 1]], dtype=np.float64)
+    footprint = corners @ inverse.T
+    height, width = image.shape[:2]
+    left, top = (max(0, int(np.floor(v)) - 2) for v in footprint.min(axis=0))
+    right = min(width, int(np.ceil(footprint[:, 0].max())) + 2)
+    bottom = min(height, int(np.ceil(footprint[:, 1].max())) + 2)
+    if right <= left or bottom <= top:
+        return np.zeros((SIZE, SIZE, 3), dtype=np.uint8)
+    inverse[:, 2] -= (left, top)
+    warped = Image.fromarray(image[top:bottom, left:right]).transform(
         (SIZE, SIZE),
         Image.Transform.AFFINE,
         tuple(float(v) for v in inverse.ravel()),

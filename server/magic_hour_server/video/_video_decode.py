@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import heapq
 import math
 import os
 import queue
@@ -123,25 +124,74 @@ def duration_of(container: av.container.InputContainer, stream: av.VideoStream) 
     return None
 
 
-def frames(
-    container: av.container.InputContainer, stream: av.VideoStream
-) -> Iterator[tuple[int, float, av.VideoFrame]]:
-    """Decoded frames with their number (0-based, presentation order) and time in seconds."""
-    time_base = stream.time_base
-    rate = float(stream.average_rate or stream.guessed_rate or 25)
-    origin = stream.start_time
-    previous = 0.0
-    for number, frame in enumerate(container.decode(stream)):
-        if frame.pts is None or time_base is None:
-            # No timestamps: count frames at the nominal rate.
-            time = number / rate
-        else:
-            if origin is None:
-                origin = frame.pts
-            time = float((frame.pts - origin) * time_base)
-        # Damaged timestamps must not make time run backwards (progress and tracking need it).
-        previous = time = max(time, previous, 0.0)
-        yield number, time, frame
+class Frames:
+    """A video's decoded frames with their number (0-based, presentation order) and time.
+
+    `needed_from`, when given, says from what time on frames are wanted: frames before it
+    that no other frame is predicted from (most B-frames) are then not decoded at all, and
+    not yielded, though they keep their numbers. A frame's number is the count of packets
+    with an earlier timestamp (a decoder yields frames in presentation order, so every
+    earlier packet has been sent to it by then); without timestamps, frames are counted.
+    After the iteration, `count` is the number of frames up to the last one decoded, and the
+    frames skipped after it.
+    """
+
+    def __init__(
+        self,
+        container: av.container.InputContainer,
+        stream: av.VideoStream,
+        needed_from: Callable[[], float] | None = None,
+    ) -> None:
+        self.count = 0
+        self._container, self._stream = container, stream
+        self._needed_from = needed_from
+
+    def __iter__(self) -> Iterator[tuple[int, float, av.VideoFrame]]:
+        stream = self._stream
+        time_base = stream.time_base
+        rate = float(stream.average_rate or stream.guessed_rate or 25)
+        origin = stream.start_time
+        previous = 0.0
+        sent: list[int] = []  # timestamps of the packets sent, not yet numbered (a heap)
+        skipped: set[int] = set()  # timestamps sent while non-reference frames were skipped
+        by_packet = time_base is not None
+        for packet in self._container.demux(stream):
+            if packet.size and by_packet:
+                if packet.pts is None:
+                    by_packet = False
+                    stream.codec_context.skip_frame = "DEFAULT"
+                else:
+                    heapq.heappush(sent, packet.pts)
+                    if self._skips(packet.pts, origin):
+                        skipped.add(packet.pts)
+            for frame in packet.decode():
+                if frame.pts is None or time_base is None:
+                    time = self.count / rate
+                else:
+                    if origin is None:
+                        origin = frame.pts
+                    time = float((frame.pts - origin) * time_base)
+                if by_packet and frame.pts is not None:
+                    while sent and sent[0] < frame.pts:
+                        heapq.heappop(sent)
+                        self.count += 1
+                    if sent and sent[0] == frame.pts:
+                        heapq.heappop(sent)
+                # Damaged timestamps must not make time run backwards (progress, tracking).
+                previous = time = max(time, previous, 0.0)
+                number, self.count = self.count, self.count + 1
+                yield number, time, frame
+        self.count += sum(1 for pts in sent if pts in skipped)
+
+    def _skips(self, pts: int, origin: int | None) -> bool:
+        """Whether the packet at `pts` may skip its frame (set on the decoder), and so does."""
+        time_base = self._stream.time_base
+        if self._needed_from is None or origin is None or time_base is None:
+            return False
+        # The sampler's own tolerance: a frame a rounding error early is still wanted.
+        early = float((pts - origin) * time_base) + 1e-6 < self._needed_from()
+        self._stream.codec_context.skip_frame = "NONREF" if early else "DEFAULT"
+        return early
 
 
 _END = object()
@@ -207,8 +257,9 @@ class SampledFrames:
 
     def _decode(self) -> None:
         next_sample = 0.0
+        decoded = Frames(self._container, self._stream, lambda: next_sample)
         try:
-            for number, time, frame in frames(self._container, self._stream):
+            for number, time, frame in decoded:
                 if self._stop.is_set():
                     return
                 self.decoded, self.last_time = number + 1, time
@@ -220,6 +271,7 @@ class SampledFrames:
                 width, height = working_size(frame.width, frame.height, self._max_side)
                 small = rotate(rgb(frame, width, height), turns)
                 self._put(self._decoded, Sample(number, time, small, frame, turns))
+            self.decoded = decoded.count
             self._put(self._decoded, _END)
         except BaseException as err:  # handed to the consumer, which raises it
             self._put(self._decoded, err)
