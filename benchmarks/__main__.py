@@ -20,6 +20,7 @@ from . import (
     _memory,
     _overhead,
     _people,
+    _photo_latency,
     _photos,
     _report,
     _throughput,
@@ -32,6 +33,7 @@ from ._server import BenchServer
 SERVER_PARTS: dict[str, Callable[[BenchServer, Settings, Path], list[Figure]]] = {
     "overhead": _overhead.run,
     "latency": _latency.run,
+    "photo-latency": _photo_latency.run,
     "memory": _memory.run,
     "throughput": _throughput.run,
 }

@@ -65,6 +65,7 @@ class Settings:
 
     overhead_runs: int = 25
     latency_runs: int = 10
+    photo_latency_runs: int = 25
     upload_bytes: int = 1024 * MIB
     throughput_images: int = 200
     concurrency: int = 16
@@ -79,6 +80,7 @@ class Settings:
         return cls(
             overhead_runs=5,
             latency_runs=3,
+            photo_latency_runs=5,
             upload_bytes=64 * MIB,
             throughput_images=32,
             concurrency=16,

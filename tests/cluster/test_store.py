@@ -85,3 +85,34 @@ def test_changes_are_announced_after_commit(tmp_path: Path) -> None:
     store.set_progress(task_id, 0.5, worker="w")
     store.finish(task_id, worker="w")
     assert seen == [task_id] * 4
+
+
+def test_finishing_stores_the_faces_with_the_completion_or_nothing(store: Store) -> None:
+    task_id = store.create_task("me", "api-assets/a/b.png", 0.5)
+    claimed = store.claim_next("worker-1", lease=0.3)
+    assert claimed is not None
+    assert (claimed.id, claimed.status, claimed.target, claimed.threshold) == (
+        task_id, "rendering", "api-assets/a/b.png", 0.5,
+    )  # fmt: skip
+    found = [FACE, Face(0, 1, (5, 6, 7, 8), 0.7, None)]
+    time.sleep(0.4)
+    assert store.claim_next("worker-2", lease=5) is not None  # worker-1's lease ran out
+
+    assert not store.finish(task_id, worker="worker-1", found=found)
+    task = store.get_task(task_id)
+    assert task is not None and task.status == "rendering" and task.faces == []
+
+    assert store.finish(task_id, worker="worker-2", found=found)
+    task = store.get_task(task_id)
+    assert task is not None and task.status == "complete" and task.faces == found
+
+
+def test_faces_added_together_are_stored_together(store: Store) -> None:
+    task_id = store.create_task("me", "api-assets/a/b.png", 0.5)
+    assert store.claim_next("w") is not None
+    found = [Face(3, index, (index, 0, 10, 10), 0.5 + index / 10, 0.1) for index in range(3)]
+    assert store.add_faces(task_id, found, worker="w")
+    # Stored again (a frame handed over twice): replaced, not doubled.
+    assert store.add_faces(task_id, found[:1], worker="w")
+    task = store.get_task(task_id)
+    assert task is not None and task.faces == found

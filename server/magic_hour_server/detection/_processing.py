@@ -65,9 +65,9 @@ def crop_face(
 def process_image(path: Path, detector: FaceDetector, threshold: float, sink: FaceSink) -> None:
     """Detect the faces in the image at `path` and hand each one to `sink`, left to right.
 
-    Raises MediaError when the file cannot be read as an image.
+    Raises MediaError when the file cannot be read as an image. A photo is one step: it
+    reports no progress of its own.
     """
-    sink.set_progress(0.0)
     image = load_image(Path(path))
     detections = detector.detect(np.asarray(image), threshold)
     for index, detection in enumerate(detections):
@@ -79,4 +79,3 @@ def process_image(path: Path, detector: FaceDetector, threshold: float, sink: Fa
             box=box,
             score=min(1.0, max(0.0, detection.score)),
         )
-    sink.set_progress(1.0)

@@ -15,7 +15,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,8 @@ class Store:
         self.dialect = self._engine.dialect.name
         self._on_change = on_change or (lambda _task_id: None)
         self._closed = threading.Event()
+        # Built once: making a statement costs more than running it.
+        self._face_upsert = _upsert(self.dialect, faces, _FACE_ROW, ["task_id", "frame", "idx"])
         prepare(self._engine, migrate=migrate)
 
     def readiness(self) -> str | None:
@@ -200,7 +202,7 @@ class Store:
         now = time.time()
         with self._engine.begin() as db:
             row = db.execute(
-                sa.select(tasks.c.id, tasks.c.status)
+                sa.select(*_TASK_COLUMNS)
                 .where(
                     (tasks.c.status == "queued")
                     | ((tasks.c.status == "rendering") & (tasks.c.lease_until < now))
@@ -212,7 +214,7 @@ class Store:
             if row is None:
                 return None
             task_id = row[0]
-            if row[1] == "rendering":
+            if row[2] == "rendering":
                 db.execute(faces.delete().where(faces.c.task_id == task_id))
             db.execute(
                 tasks.update()
@@ -224,7 +226,8 @@ class Store:
             )  # fmt: skip
             self._changed(db, task_id)
         self._on_change(task_id)
-        return self.get_task(task_id)
+        task_id, owner, _, target, threshold, _, _, created_at = row
+        return Task(task_id, owner, "rendering", target, threshold, 0.0, None, created_at)
 
     def renew_lease(self, task_id: str, worker: str, lease: float = LEASE_SECONDS) -> bool:
         """Extend `worker`'s lease on `task_id`; False when it is no longer theirs."""
@@ -277,19 +280,22 @@ class Store:
 
     def add_face(self, task_id: str, face: Face, worker: str | None = None) -> bool:
         """Store `face`; False (nothing stored) when `worker` no longer holds the task."""
-        values = {
-            "task_id": task_id, "frame": face.frame, "idx": face.index,
-            "x": face.box[0], "y": face.box[1], "width": face.box[2], "height": face.box[3],
-            "score": face.score, "frame_time": face.frame_time,
-        }  # fmt: skip
+        return self.add_faces(task_id, [face], worker)
+
+    def add_faces(self, task_id: str, found: Sequence[Face], worker: str | None = None) -> bool:
+        """Store `found` in one transaction; False (nothing stored) when `worker` no longer
+        holds the task."""
         with self._engine.begin() as db:
             if worker is not None and not self._locked(db, task_id, worker):
                 return False
-            insert = _upsert(self.dialect, faces, values, ["task_id", "frame", "idx"])
-            db.execute(insert)
+            self._insert_faces(db, task_id, found)
             self._changed(db, task_id)
         self._on_change(task_id)
         return True
+
+    def _insert_faces(self, db: sa.Connection, task_id: str, found: Sequence[Face]) -> None:
+        if found:
+            db.execute(self._face_upsert, [_face_row(task_id, face) for face in found])
 
     def _locked(self, db: sa.Connection, task_id: str, worker: str) -> bool:
         """Whether `worker` holds `task_id`, locking its row until the transaction ends."""
@@ -312,10 +318,16 @@ class Store:
         return bool(result.rowcount)
 
     def finish(
-        self, task_id: str, *, error_message: str | None = None, worker: str | None = None
+        self,
+        task_id: str,
+        *,
+        error_message: str | None = None,
+        worker: str | None = None,
+        found: Sequence[Face] = (),
     ) -> bool:
-        """End the task (`complete`, or `error` with the message); False when `worker` no
-        longer holds it (another worker took it over: its outcome stands)."""
+        """End the task (`complete`, or `error` with the message), storing `found` in the
+        same transaction; False, with nothing stored, when `worker` no longer holds it
+        (another worker took it over: its outcome stands)."""
         status = "complete" if error_message is None else "error"
         values: dict[str, Any] = {
             "status": status, "error_message": error_message, "updated_at": time.time(),
@@ -326,6 +338,7 @@ class Store:
         with self._engine.begin() as db:
             result = db.execute(tasks.update().where(self._held(task_id, worker)).values(**values))
             if result.rowcount:
+                self._insert_faces(db, task_id, found)
                 self._changed(db, task_id)
         if result.rowcount:
             self._on_change(task_id)
@@ -402,12 +415,24 @@ _FACE_COLUMNS = [
 ]  # fmt: skip
 
 
-def _upsert(dialect: str, table: sa.Table, values: dict[str, Any], keys: list[str]) -> Any:
-    """INSERT, or UPDATE the row with the same `keys`: the same statement in either dialect."""
+_FACE_ROW = ["task_id", "frame", "idx", "x", "y", "width", "height", "score", "frame_time"]
+
+
+def _face_row(task_id: str, face: Face) -> dict[str, Any]:
+    return {
+        "task_id": task_id, "frame": face.frame, "idx": face.index,
+        "x": face.box[0], "y": face.box[1], "width": face.box[2], "height": face.box[3],
+        "score": face.score, "frame_time": face.frame_time,
+    }  # fmt: skip
+
+
+def _upsert(dialect: str, table: sa.Table, columns: list[str], keys: list[str]) -> Any:
+    """INSERT, or UPDATE the row with the same `keys`: the same statement in either dialect.
+    The values of `columns` are given when it runs (one dict, or a list of them)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(table).values(**values)
-    updates = {name: statement.excluded[name] for name in values if name not in keys}
+    statement = insert(table)
+    updates = {name: statement.excluded[name] for name in columns if name not in keys}
     return statement.on_conflict_do_update(index_elements=keys, set_=updates)

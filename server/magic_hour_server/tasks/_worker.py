@@ -34,13 +34,23 @@ class Stopping(Exception):
 
 
 class _TaskSink:
-    """Stores each face as it is found, so that GET shows it at once."""
+    """Stores each face as it is found, so that GET shows it at once; or, when `deferred`
+    (a photo, whose faces all come at once), keeps their records in `pending` for the
+    transaction that completes the task: one transaction where each face took one."""
 
     def __init__(
-        self, task_id: str, store: Store, files: Files, stop: threading.Event, worker: str
+        self,
+        task_id: str,
+        store: Store,
+        files: Files,
+        stop: threading.Event,
+        worker: str,
+        *,
+        deferred: bool = False,
     ) -> None:
         self._task_id, self._store, self._files, self._stop = task_id, store, files, stop
-        self._worker = worker
+        self._worker, self._deferred = worker, deferred
+        self.pending: list[Face] = []
 
     def add_face(
         self,
@@ -56,7 +66,9 @@ class _TaskSink:
             raise Stopping
         face = Face(frame, index, box, score, frame_time)
         self._files.save_png(self._task_id, face.name, crop)
-        if not self._store.add_face(self._task_id, face, worker=self._worker):
+        if self._deferred:
+            self.pending.append(face)
+        elif not self._store.add_face(self._task_id, face, worker=self._worker):
             raise Stopping  # another worker took the task over
 
     def set_progress(self, fraction: float) -> None:
@@ -200,7 +212,7 @@ class WorkerPool:
                 self._finish(task.id, script.failure, worker)
                 return
         try:
-            self._detect(task, worker)
+            found = self._detect(task, worker)
         except Stopping:
             if self._stop.is_set():
                 self._hand_back(task.id, worker)
@@ -217,7 +229,7 @@ class WorkerPool:
             log.exception("task %s failed", task.id)
             self._finish(task.id, "the detection failed unexpectedly", worker)
         else:
-            self._finish(task.id, None, worker)
+            self._finish(task.id, None, worker, found)
         log.info("task %s done in %.2f s", task.id, time.monotonic() - started)
 
     def _hand_back(self, task_id: str, worker: str) -> None:
@@ -228,17 +240,22 @@ class WorkerPool:
         except Exception:
             log.warning("task %s: cannot hand it back; its lease runs out instead", task_id)
 
-    def _finish(self, task_id: str, error: str | None, worker: str) -> None:
+    def _finish(
+        self, task_id: str, error: str | None, worker: str, found: list[Face] | None = None
+    ) -> None:
         if self._stop.is_set():
             return
-        if not self._store.finish(task_id, error_message=error, worker=worker):
+        if not self._store.finish(task_id, error_message=error, worker=worker, found=found or []):
             log.warning("task %s was taken over by another worker; its outcome stands", task_id)
 
-    def _detect(self, task: Task, worker: str) -> None:
-        sink = _TaskSink(task.id, self._store, self._files, self._stop, worker)
+    def _detect(self, task: Task, worker: str) -> list[Face]:
+        """Run the detection; the faces whose records are left for `finish` to store."""
         source, downloaded = self._input(task)
         try:
             kind = kind_of(source, source.suffix)
+            sink = _TaskSink(
+                task.id, self._store, self._files, self._stop, worker, deferred=kind != "video"
+            )
             if kind == "video":
                 process_video(
                     source,
@@ -253,6 +270,7 @@ class WorkerPool:
         finally:
             if downloaded:
                 source.unlink(missing_ok=True)
+        return sink.pending
 
     def _input(self, task: Task) -> tuple[Path, bool]:
         """The local file to read, and whether it is a download to delete afterwards."""
