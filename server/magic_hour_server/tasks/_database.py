@@ -16,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+READ_ONLY = "magic_hour_read_only"
+"""An execution option: this connection's transactions only read (`Store._reading`)."""
 
 
 class DatabaseError(RuntimeError):
@@ -81,8 +83,13 @@ def engine_for(url: str) -> sa.Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
-            # Take the write lock at once: two writers never deadlock upgrading a read lock.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the write lock at once: two never deadlock upgrading a read lock.
+            # Readers take none: in WAL mode they read a snapshot beside the writer, instead
+            # of queueing behind every worker's write (and SQLite's busy-wait sleeps).
+            if connection.get_execution_options().get(READ_ONLY):
+                connection.exec_driver_sql("BEGIN")
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     if url.startswith(("postgresql://", "postgres://")):

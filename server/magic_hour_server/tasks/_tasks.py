@@ -11,18 +11,26 @@ also announced with NOTIFY, so other processes wake at once (`_notify`).
 from __future__ import annotations
 
 import base64
+import contextlib
 import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
-from magic_hour_server.tasks._database import assets, engine_for, faces, prepare, tasks
+from magic_hour_server.tasks._database import (
+    READ_ONLY,
+    assets,
+    engine_for,
+    faces,
+    prepare,
+    tasks,
+)
 
 LEASE_SECONDS = 30.0
 """How long a worker's claim on a task lasts without a heartbeat; then another takes it."""
@@ -104,7 +112,7 @@ class Store:
         from ._database import current_revision, database_went_away, head_revision
 
         try:
-            with self._engine.connect() as db:
+            with self._reading() as db:
                 revision = current_revision(db)
                 db.rollback()
         except sa.exc.SQLAlchemyError as exc:
@@ -120,7 +128,7 @@ class Store:
         """Which database this is, the same from every process that uses it."""
         if self.dialect != "postgresql":
             return self.url
-        with self._engine.connect() as db:
+        with self._reading() as db:
             row = db.execute(
                 sa.text(
                     "SELECT system_identifier::text, current_database() FROM pg_control_system()"
@@ -132,6 +140,12 @@ class Store:
     def close(self) -> None:
         self._closed.set()
         self._engine.dispose()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sa.Connection]:
+        """A connection for reads only (on SQLite they take no write lock)."""
+        with self._engine.connect() as db:
+            yield db.execution_options(**{READ_ONLY: True})
 
     def _notify(self, db: sa.Connection, channel: str, payload: str) -> None:
         if self.dialect == "postgresql":
@@ -172,7 +186,7 @@ class Store:
         return task_id
 
     def _task_for_key(self, owner: str, key: str) -> str | None:
-        with self._engine.connect() as db:
+        with self._reading() as db:
             row = db.execute(
                 sa.select(tasks.c.id).where(
                     (tasks.c.owner == owner) & (tasks.c.idempotency_key == key)
@@ -182,7 +196,7 @@ class Store:
         return None if row is None else str(row[0])
 
     def get_task(self, task_id: str) -> Task | None:
-        with self._engine.connect() as db:
+        with self._reading() as db:
             row = db.execute(sa.select(*_TASK_COLUMNS).where(tasks.c.id == task_id)).first()
             if row is None:
                 return None
@@ -345,7 +359,7 @@ class Store:
         return bool(result.rowcount)
 
     def has_queued(self) -> bool:
-        with self._engine.connect() as db:
+        with self._reading() as db:
             row = db.execute(sa.select(tasks.c.id).where(tasks.c.status == "queued").limit(1))
             found = row.first() is not None
             db.rollback()
@@ -362,7 +376,7 @@ class Store:
         return asset_id
 
     def get_asset(self, asset_id: str, name: str) -> Asset | None:
-        with self._engine.connect() as db:
+        with self._reading() as db:
             row = db.execute(
                 sa.select(assets.c.id, assets.c.owner, assets.c.name, assets.c.uploaded_at).where(
                     (assets.c.id == asset_id) & (assets.c.name == name)
@@ -383,7 +397,7 @@ class Store:
 
     def older_than(self, cutoff: float) -> tuple[list[str], list[str]]:
         """Ids of finished tasks and of uploads created before `cutoff` (unix time)."""
-        with self._engine.connect() as db:
+        with self._reading() as db:
             old_tasks = db.execute(
                 sa.select(tasks.c.id).where(
                     (tasks.c.created_at < cutoff) & tasks.c.status.in_(["complete", "error"])
