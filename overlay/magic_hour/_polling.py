@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 __all__ = [
     "DEFAULT_POLL_TIMEOUT",
+    "FIRST_READ_WAIT",
     "LONG_POLL_SECONDS",
     "MAX_POLL_INTERVAL",
     "MIN_POLL_INTERVAL",
@@ -33,14 +34,22 @@ LONG_POLL_SECONDS = 20
 """What a poll asks the server to wait for a change (`Prefer: wait=20`): long enough that
 a waiting client sends a request every 20 s at most, short enough for proxies' idle
 timeouts (often 30-60 s)."""
+FIRST_READ_WAIT = 1
+"""What the first poll of a task asks the server to wait (`Prefer: wait=1`). A held read
+answers when the task changes from how it was when the read arrived: by then a photo is
+usually rendering, and the read answers once, complete, tens of milliseconds later, where
+a plain read would answer at once and leave the next poll to find it done. A slower task
+is seen within a second, so that the caller hears of it early."""
 LONG_POLL_MARGIN = 5.0
 """A held poll must answer this long before the request's read timeout."""
 
 
-def long_poll_wait(read_timeout: float | None, remaining: float) -> int | None:
-    """The `wait=N` to ask for: at most `LONG_POLL_SECONDS`, the time left before the poll
-    deadline, and the read timeout less a margin; None when that leaves less than 1 s."""
-    budget = min(float(LONG_POLL_SECONDS), remaining)
+def long_poll_wait(
+    read_timeout: float | None, remaining: float, longest: int = LONG_POLL_SECONDS
+) -> int | None:
+    """The `wait=N` to ask for: at most `longest`, the time left before the poll deadline,
+    and the read timeout less a margin; None when that leaves less than 1 s."""
+    budget = min(float(longest), remaining)
     if read_timeout is not None:
         budget = min(budget, read_timeout - LONG_POLL_MARGIN)
     seconds = math.floor(budget)

@@ -30,7 +30,13 @@ from ._errors import (
 from ._events import ProgressCallback, TaskCreated, TaskProgress
 from ._operations import Context, send
 from ._params import RequestOptions
-from ._polling import DEFAULT_POLL_TIMEOUT, long_poll_wait, poll_delay
+from ._polling import (
+    DEFAULT_POLL_TIMEOUT,
+    FIRST_READ_WAIT,
+    LONG_POLL_SECONDS,
+    long_poll_wait,
+    poll_delay,
+)
 from ._retry import RetryMode
 from ._uploads import LocalFile, classify_file
 
@@ -142,9 +148,9 @@ def wait(
     read_timeout = context.timeout_for(options).read
     while True:
         remaining = deadline - context.clock()
-        # The first read is not held: a held read answers when the task changes from how
-        # it was when the read arrived, and the caller has seen no status yet.
-        wait_for = long_poll_wait(read_timeout, remaining) if asking and polled else None
+        # The first read is held briefly: the caller has seen no status yet.
+        longest = LONG_POLL_SECONDS if polled else FIRST_READ_WAIT
+        wait_for = long_poll_wait(read_timeout, remaining, longest) if asking else None
         try:
             # A poll rides through outages (connection errors, timeouts, 429, 5xx) until
             # the deadline: reading a task is safe to repeat.

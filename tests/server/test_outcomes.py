@@ -40,7 +40,7 @@ def test_a_failed_task_with_a_reason(server: LocalServer, photo: Path) -> None:
 
 
 def test_a_slow_task_is_seen_rendering_first(server: LocalServer, photo: Path) -> None:
-    server.outcomes.slow_next_task(1.0)
+    server.outcomes.slow_next_task(2.5)
     seen: list[str] = []
     with Client(token=server.token, base_url=server.url) as client:
         res = client.v1.face_detection.generate(
@@ -49,7 +49,8 @@ def test_a_slow_task_is_seen_rendering_first(server: LocalServer, photo: Path) -
             on_progress=lambda event: seen.append(getattr(event, "status", "")),
         )
     assert res.status == "complete"
-    # The first read is not held, so the caller sees the task before it completes.
+    # The first read is held for a second only, so the caller sees the task before it
+    # completes.
     statuses = [status for status in seen if status]
     assert statuses[0] in ("queued", "rendering") and statuses[-1] == "complete"
     assert "rendering" in statuses

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from magic_hour._polling import LONG_POLL_SECONDS, long_poll_wait
+from magic_hour._polling import FIRST_READ_WAIT, LONG_POLL_SECONDS, long_poll_wait
 
 from .conftest import FakeApi, Harness
 
@@ -40,6 +40,8 @@ def test_the_wait_asked_for_fits_the_deadline_and_the_read_timeout() -> None:
     assert long_poll_wait(12.0, 1800.0) == 7  # answers 5 s before the read timeout
     assert long_poll_wait(5.5, 1800.0) is None  # less than a second left: plain polls
     assert long_poll_wait(60.0, 0.5) is None
+    assert long_poll_wait(60.0, 1800.0, FIRST_READ_WAIT) == FIRST_READ_WAIT == 1
+    assert long_poll_wait(5.9, 1800.0, FIRST_READ_WAIT) is None  # no room for the margin
 
 
 @pytest.mark.anyio
@@ -52,10 +54,10 @@ async def test_a_server_that_holds_polls_is_asked_again_at_once(kind: str) -> No
     result = await sdk(generate_url())
 
     assert result.status.value == "complete"
-    # The first read is plain (nothing seen yet), each next one asks to be held.
-    assert [r.headers.get("prefer") for r in polls(api)] == [None] + ["wait=20"] * 3
-    # One wait on the schedule after the plain read; then the server's answers pace them.
-    assert sdk.time.sleeps == [pytest.approx(0.025 * 0.9)]
+    # The first read asks for a short hold (nothing seen yet), each next one a long one.
+    assert [r.headers.get("prefer") for r in polls(api)] == ["wait=1"] + ["wait=20"] * 3
+    # No wait on a schedule: the server's answers pace the polls.
+    assert sdk.time.sleeps == []
 
 
 @pytest.mark.anyio
