@@ -136,3 +136,15 @@ def test_uploaded_file_path_has_the_hosted_shape(api: httpx.Client) -> None:
     path = upload(api, encode(astronaut()))
     prefix, item_id, name = path.split("/")
     assert prefix == "api-assets" and item_id.isalnum() and name.endswith(".png")
+
+
+def test_a_face_url_answers_get_and_head_with_the_files_headers(api: httpx.Client) -> None:
+    task = detect(api, encode(astronaut()))
+    url = task["faces"][0]["url"]
+    got, head = httpx.get(url), httpx.head(url)
+    assert got.status_code == head.status_code == 200
+    assert Image.open(io.BytesIO(got.content)).format == "PNG" and head.content == b""
+    for name in ("content-type", "content-length", "etag", "last-modified"):
+        assert got.headers[name] == head.headers[name], name
+    assert got.headers["content-type"] == "image/png"
+    assert int(got.headers["content-length"]) == len(got.content)
