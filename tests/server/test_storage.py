@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+import numpy as np
 import pytest
 from magic_hour_server import LocalServer
+from magic_hour_server.storage._storage import WRITE_BYTES, Files, UploadTooLarge
 
 from tests.server.conftest import detect
 from tests.server.images import astronaut, encode
@@ -154,3 +156,22 @@ def test_storage_urls_outside_their_shape_get_a_json_error(
     reply = httpx.request(method, f"{server.url}{path}", timeout=30)
     assert reply.status_code == status
     assert reply.json() == {"message": message}
+
+
+@pytest.mark.anyio
+async def test_an_upload_in_many_small_chunks_is_stored_whole_or_not_at_all(
+    tmp_path: Path,
+) -> None:
+    files = Files(tmp_path)
+    data = np.random.default_rng(5).bytes(WRITE_BYTES * 3 + 12345)  # several batches
+
+    async def chunks(size: int = 65536) -> AsyncIterator[bytes]:
+        for start in range(0, len(data), size):
+            yield data[start : start + size]
+
+    assert await files.receive("abc", "a.jpg", chunks(), limit=len(data)) == len(data)
+    assert files.path("abc", "a.jpg").read_bytes() == data
+    with pytest.raises(UploadTooLarge):
+        await files.receive("abc", "b.jpg", chunks(), limit=len(data) - 1)
+    assert not files.path("abc", "b.jpg").exists()
+    assert list(files.tmp.iterdir()) == []

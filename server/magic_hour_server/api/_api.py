@@ -97,17 +97,24 @@ class Api:
         key = request.headers.get("idempotency-key")
         if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
             return {"message": "Idempotency-Key must be 1 to 255 visible ASCII characters"}, 400
-        refusal = await self._db(self._check_target, owner, target)
+        refusal, task_id = await self._db(self._create_checked, owner, target, threshold, key)
         if refusal is not None:
             return _unprocessable(refusal)
-        store = self._state.store
-        task_id = await self._db(store.create_task, owner, target, threshold, key)
         self._state.pool.notify()
         note_task_id(task_id)
         if key is None:
             return {"id": task_id, "credits_charged": 0}
         # Said back: the client learns that a create sent again with it is safe here.
         return {"id": task_id, "credits_charged": 0}, 200, {"Idempotency-Key": key}
+
+    def _create_checked(
+        self, owner: str, target: str, threshold: float, key: str | None
+    ) -> tuple[str | None, str]:
+        """(why `target` cannot be used, "") or (None, the new task's id): one thread hop."""
+        refusal = self._check_target(owner, target)
+        if refusal is not None:
+            return refusal, ""
+        return None, self._state.store.create_task(owner, target, threshold, key)
 
     def _check_target(self, owner: str, target: str) -> str | None:
         """Why `target` cannot be used by `owner`, or None when it can."""

@@ -24,6 +24,8 @@ _API_PATH = re.compile(r"api-assets/([^/]+)/([^/]+)")
 # 12 MP photo, level 1 writes in 138 ms (3.3 MB) against 339 ms (2.9 MB) at Pillow's
 # default 6: 2.5x faster for 15% more bytes.
 PNG_LEVEL = 1
+WRITE_BYTES = 1024 * 1024
+"""Uploads are written in batches of at least this many bytes (the memory each one holds)."""
 
 
 class UploadTooLarge(Exception):
@@ -85,25 +87,33 @@ class Files:
     async def receive(
         self, item_id: str, name: str, chunks: AsyncIterator[bytes], limit: int
     ) -> int:
-        """Stream `chunks` to the file; past `limit` bytes raise UploadTooLarge, keeping nothing."""
+        """Stream `chunks` to the file; past `limit` bytes raise UploadTooLarge, keeping nothing.
+
+        Chunks are written `WRITE_BYTES` at a time, each batch in one thread hop: a photo
+        is written and put in place in one hop, where a write per chunk took one each.
+        """
         final = self.path(item_id, name)
         tmp = self.temp_path()
-        size = 0
+        size, pending, buffered = 0, list[bytes](), 0
         try:
-            async with await anyio.open_file(tmp, "wb") as file:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > limit:
-                        raise UploadTooLarge
-                    await file.write(chunk)
-            await anyio.to_thread.run_sync(self._commit, tmp, final)
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise UploadTooLarge
+                pending.append(chunk)
+                buffered += len(chunk)
+                if buffered >= WRITE_BYTES:
+                    await anyio.to_thread.run_sync(_append, tmp, pending)
+                    pending, buffered = [], 0
+            await anyio.to_thread.run_sync(self._commit, tmp, pending, final)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         return size
 
     @staticmethod
-    def _commit(tmp: Path, final: Path) -> None:
+    def _commit(tmp: Path, pending: list[bytes], final: Path) -> None:
+        _append(tmp, pending)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(tmp, final)
 
@@ -114,6 +124,12 @@ class Files:
 
     def remove_face(self, item_id: str, name: str) -> None:
         self.path(item_id, name).unlink(missing_ok=True)
+
+
+def _append(path: Path, chunks: list[bytes]) -> None:
+    if chunks:
+        with path.open("ab") as file:
+            file.writelines(chunks)
 
 
 def _remove(path: Path) -> None:
