@@ -94,16 +94,44 @@ class VideoPeople:
 
 
 @dataclass(frozen=True)
+class _Analysis:
+    """What a face's aligned picture says: the picture, its quality, what it may be used for."""
+
+    aligned: npt.NDArray[np.uint8]
+    quality: FaceQuality
+    usable: bool
+    can_vote: bool
+
+
+@dataclass
 class _Face:
     detection: Detection  # in the working-size picture
     box: Box  # x1, y1, x2, y2 in full-size upright pixels
     pixels: tuple[int, int, int, int]
     score: float
     landmarks: tuple[Point, ...]
-    aligned: npt.NDArray[np.uint8]
-    quality: FaceQuality
-    usable: bool
-    can_vote: bool
+    at_edge: bool
+    analysis: _Analysis | None = None
+
+
+class _FullFrame:
+    """A sample's full-size picture, converted when first asked for: once a video's people
+    have their votes and views, most samples never need it."""
+
+    def __init__(self, sample: Sample) -> None:
+        self._sample = sample
+        self._pixels: npt.NDArray[np.uint8] | None = None
+        self._picture: Image.Image | None = None
+
+    def pixels(self) -> npt.NDArray[np.uint8]:
+        if self._pixels is None:
+            self._pixels = self._sample.full()
+        return self._pixels
+
+    def picture(self) -> Image.Image:
+        if self._picture is None:
+            self._picture = Image.fromarray(self.pixels())
+        return self._picture
 
 
 def process_video(
@@ -210,9 +238,9 @@ class _Run:
     def _sample(self, sample: Sample) -> None:
         cut = self._changed_like_a_cut(sample.small)
         found = sample.found
-        full = sample.full() if found else None
-        faces = [self._face(d, sample, full) for d in found] if full is not None else []
-        identities = self._identities(faces, sample.time, cut)
+        frame = _FullFrame(sample)
+        faces = [self._face(d, sample) for d in found]
+        identities = self._identities(faces, sample.time, cut, frame)
         seen = [
             Seen(
                 face.box,
@@ -223,7 +251,6 @@ class _Run:
             for index, (face, d) in enumerate(zip(faces, found, strict=True))
         ]
         update = self.tracker.update(sample.time, seen)
-        picture: Image.Image | None = None
         for index, (face, track) in enumerate(zip(faces, update.assigned, strict=True)):
             self.casting.seen(track, sample.time)
             self.found.observations.append(
@@ -233,9 +260,7 @@ class _Run:
                 self.casting.vote(track, identities[index], sample.time)
             if not self.casting.wants_view(track):
                 continue
-            if picture is None:
-                assert full is not None  # faces come only from a decoded frame
-                picture = Image.fromarray(full)
+            analysis = self._analyse(face, frame)
             # crop_face copies the region: the view does not keep the frame alive.
             view = View(
                 frame=sample.number,
@@ -243,51 +268,63 @@ class _Run:
                 time=sample.time,
                 box=face.pixels,
                 score=face.score,
-                quality=face.quality,
-                usable=face.usable,
-                crop=crop_face(picture, face.pixels),
+                quality=analysis.quality,
+                usable=analysis.usable,
+                crop=crop_face(frame.picture(), face.pixels),
             )
             self.casting.offer(track, view)
         self._apply(update.ready, update.ended)
         self.casting.tick(sample.time)
 
-    def _face(self, d: Detection, sample: Sample, full: npt.NDArray[np.uint8]) -> _Face:
+    def _face(self, d: Detection, sample: Sample) -> _Face:
         width, height = sample.size
         # Scale factors back to full-size upright pixels, per axis (rounding differs).
         sx, sy = width / sample.small.shape[1], height / sample.small.shape[0]
-        score = min(1.0, max(0.0, d.score))
         box = (d.x1 * sx, d.y1 * sy, d.x2 * sx, d.y2 * sy)
-        pixels = pixel_box(Detection(*box, score), width, height)
-        landmarks = tuple((x * sx, y * sy) for x, y in d.landmarks)
-        aligned = align(full, landmarks)
+        pixels = pixel_box(Detection(*box, min(1.0, max(0.0, d.score))), width, height)
         x, y, w, h = pixels
-        at_edge = x <= 1 or y <= 1 or x + w >= width - 1 or y + h >= height - 1
-        quality = measure(aligned, landmarks, height=box[3] - box[1], score=score, at_edge=at_edge)
-        strict = quality.unusable_reason(UsableLimits())
         return _Face(
             detection=d,
             box=box,
             pixels=pixels,
-            score=score,
-            landmarks=landmarks,
-            aligned=aligned,
-            quality=quality,
-            usable=quality.unusable_reason(self.limits) is None,
-            can_vote=strict is None and score >= MIN_VOTE_SCORE and quality.height >= MIN_HEIGHT,
+            score=min(1.0, max(0.0, d.score)),
+            landmarks=tuple((x * sx, y * sy) for x, y in d.landmarks),
+            at_edge=x <= 1 or y <= 1 or x + w >= width - 1 or y + h >= height - 1,
         )
 
-    def _identities(self, faces: Sequence[_Face], time: float, cut: bool) -> dict[int, Identity]:
+    def _analyse(self, face: _Face, frame: _FullFrame) -> _Analysis:
+        """The face aligned on its landmarks in the full-size frame, and measured (once)."""
+        if face.analysis is None:
+            aligned = align(frame.pixels(), face.landmarks)
+            height = face.box[3] - face.box[1]
+            quality = measure(
+                aligned, face.landmarks, height=height, score=face.score, at_edge=face.at_edge
+            )
+            strict = quality.unusable_reason(UsableLimits())
+            face.analysis = _Analysis(
+                aligned=aligned,
+                quality=quality,
+                usable=quality.unusable_reason(self.limits) is None,
+                can_vote=strict is None
+                and face.score >= MIN_VOTE_SCORE
+                and quality.height >= MIN_HEIGHT,
+            )
+        return face.analysis
+
+    def _identities(
+        self, faces: Sequence[_Face], time: float, cut: bool, frame: _FullFrame
+    ) -> dict[int, Identity]:
         """Embeddings of the faces worth one now, by their index in `faces`."""
         chosen = [
             index
             for index, face in enumerate(faces)
-            if face.can_vote and (cut or self._needs_vote(face, time))
+            if (cut or self._needs_vote(face, time)) and self._analyse(face, frame).can_vote
         ]
-        chosen.sort(key=lambda index: -faces[index].quality.height)
+        chosen.sort(key=lambda index: -(faces[index].box[3] - faces[index].box[1]))
         chosen = chosen[:MAX_EMBEDDINGS_PER_SAMPLE]
         if not chosen:
             return {}
-        vectors = self.embedder.embed([faces[index].aligned for index in chosen])
+        vectors = self.embedder.embed([self._analyse(faces[i], frame).aligned for i in chosen])
         self.found.embeddings += len(chosen)
         return dict(zip(chosen, vectors, strict=True))
 
