@@ -100,8 +100,10 @@ def load_image(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
                         f"(the limit is {max_pixels:,} pixels)"
                     )
                 image.load()
-                upright = ImageOps.exif_transpose(image)
-                rgb = upright.convert("RGB")
+                # Turned in place, and converted only when not RGB already: each copy of a
+                # 12 MP photo costs about 10 ms.
+                ImageOps.exif_transpose(image, in_place=True)
+                rgb = image if image.mode == "RGB" else image.convert("RGB")
     except MediaError:
         raise
     except Image.DecompressionBombError as err:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from magic_hour_server import LocalServer
 from magic_hour_server.storage._fetch import (
@@ -157,3 +158,23 @@ def test_only_http_urls_are_downloaded(tmp_path: Path) -> None:
     with pytest.raises(DownloadError, match="only http and https"):
         download("file:///etc/passwd", tmp_path / "x", max_bytes=10, timeout=1)
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+@pytest.mark.parametrize("mode", ["RGB", "P", "L"])
+def test_an_image_is_read_upright_in_rgb(tmp_path: Path, orientation: int, mode: str) -> None:
+    from magic_hour_server._media import load_image
+    from PIL import Image, ImageOps
+
+    picture = Image.fromarray(astronaut()[::4, ::4]).convert(mode)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "photo.png"
+    picture.save(path, exif=exif)
+    with Image.open(path) as opened:
+        expected = ImageOps.exif_transpose(opened).convert("RGB")
+
+    loaded = load_image(path)
+
+    assert loaded.mode == "RGB" and loaded.size == expected.size
+    assert np.array_equal(np.asarray(loaded), np.asarray(expected))
