@@ -32,6 +32,50 @@ def every_frame(path: Path) -> list[np.ndarray]:
         return [rgb(frame, frame.width, frame.height) for frame in container.decode(stream)]
 
 
+@pytest.fixture(scope="module")
+def other_clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The same moving face in the other containers and codecs the server accepts."""
+    folder = tmp_path_factory.mktemp("containers")
+    face = [MovingFace(astronaut_face(), 90, 0.0, 3.0, (10, 20), (200, 120))]
+    made = {}
+    for name, codec, options in [
+        ("clip.webm", "libvpx-vp9", {"deadline": "realtime", "cpu-used": "8"}),
+        ("clip.avi", "mpeg4", {"bf": "2"}),  # B-frames, timestamps as AVI keeps them
+        ("clip.mkv", "libx264", {"preset": "medium"}),
+        ("clip.mov", "libx264", {"preset": "medium"}),
+    ]:
+        write_clip(folder / name, face, fps=30, seconds=3.0, codec=codec, options=options)
+        made[name] = folder / name
+    return made
+
+
+@pytest.mark.parametrize("name", ["clip.webm", "clip.avi", "clip.mkv", "clip.mov"])
+def test_other_containers_sample_the_frames_a_full_decode_numbers_so(
+    other_clips: dict[str, Path], name: str
+) -> None:
+    path = other_clips[name]
+    frames = every_frame(path)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        origin, base = stream.start_time, stream.time_base
+        pts = [frame.pts for frame in container.decode(stream) if frame.pts is not None]
+    assert base is not None and len(pts) == len(frames)
+    start = pts[0] if origin is None else origin
+    times = [float((p - start) * base) for p in pts]
+    # The first frame at or after each quarter second (AVI's timestamps start one frame in).
+    quarters = range(math.floor(times[-1] * 4 + 1e-6) + 1)
+    expected = [next(n for n, t in enumerate(times) if t >= k / 4 - 1e-6) for k in quarters]
+    with open_video(path) as container:
+        stream = container.streams.video[0]
+        with SampledFrames(container, stream, 4.0, 416) as samples:
+            numbers = []
+            for sample in samples:
+                numbers.append(sample.number)
+                assert np.array_equal(sample.full(), frames[sample.number]), sample.number
+        assert samples.decoded == len(frames)
+    assert numbers == expected
+
+
 def test_samples_are_the_frames_a_full_decode_numbers_so(clip: Path) -> None:
     frames = every_frame(clip)
     seen: list[tuple[int, float]] = []
