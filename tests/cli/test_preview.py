@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -147,4 +149,17 @@ def test_a_truncated_phone_jpeg_is_a_clear_preview_error_through_draft_decoding(
     source.write_bytes(source.read_bytes()[:5000])
     with pytest.raises(PreviewUnavailable, match=r"cannot read cut\.jpg"):
         annotate_image(source, [FaceBox(10, 10, 50, 50, 0.5)], tmp_path / "p.png")
+    assert not (tmp_path / "p.png").exists()
+
+
+def test_a_jpeg_whose_header_claims_a_huge_size_is_a_clear_preview_error(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (100, 100, 100)).save(buffer, format="JPEG")
+    data = bytearray(buffer.getvalue())
+    start = data.find(b"\xff\xc0")  # the frame header: height and width follow its length
+    data[start + 5 : start + 9] = struct.pack(">HH", 30000, 40000)
+    source = tmp_path / "liar.jpg"
+    source.write_bytes(bytes(data))
+    with pytest.raises(PreviewUnavailable, match=r"cannot read liar\.jpg"):
+        annotate_image(source, [FaceBox(1, 1, 10, 10, 0.5)], tmp_path / "p.png")
     assert not (tmp_path / "p.png").exists()

@@ -124,7 +124,7 @@ def annotate_image(source: Path, faces: Sequence[FaceBox], destination: Path) ->
                 fit = MIN_JPEG_PREVIEW_SIDE / full_side
                 opened.draft("RGB", (math.ceil(opened.width * fit), math.ceil(opened.height * fit)))
             image = ImageOps.exif_transpose(opened).convert("RGB")
-    except (OSError, UnidentifiedImageError) as err:
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as err:
         raise PreviewUnavailable(f"cannot read {source.name} to draw on it: {err}") from err
     if max(image.size) > MAX_PREVIEW_SIDE:
         fit = MAX_PREVIEW_SIDE / max(image.size)
@@ -177,7 +177,7 @@ def contact_sheet(
         try:
             with Image.open(tile.path) as opened:
                 face = ImageOps.contain(opened.convert("RGB"), (cell, cell))
-        except (OSError, UnidentifiedImageError) as err:
+        except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as err:
             raise PreviewUnavailable(f"cannot read face crop {tile.path.name}: {err}") from err
         sheet.paste(face, (x + (cell - face.width) // 2, y + (cell - face.height) // 2))
         draw.text((x, y + cell + 2), tile.caption, fill="white", font=font)
