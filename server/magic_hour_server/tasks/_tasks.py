@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from magic_hour_server.tasks import _statements as sql
 from magic_hour_server.tasks._database import (
     READ_ONLY,
     assets,
@@ -104,7 +105,9 @@ class Store:
         self._on_change = on_change or (lambda _task_id: None)
         self._closed = threading.Event()
         # Built once: making a statement costs more than running it.
-        self._face_upsert = _upsert(self.dialect, faces, _FACE_ROW, ["task_id", "frame", "idx"])
+        self._face_upsert = sql.upsert(
+            self.dialect, faces, sql.FACE_ROW, ["task_id", "frame", "idx"]
+        )
         prepare(self._engine, migrate=migrate)
 
     def readiness(self) -> str | None:
@@ -170,7 +173,7 @@ class Store:
         try:
             with self._engine.begin() as db:
                 db.execute(
-                    _INSERT_TASK,
+                    sql.INSERT_TASK,
                     {
                         "id": task_id, "owner": owner, "status": "queued", "target": target,
                         "threshold": threshold, "progress": 0.0, "created_at": now,
@@ -188,16 +191,16 @@ class Store:
 
     def _task_for_key(self, owner: str, key: str) -> str | None:
         with self._reading() as db:
-            row = db.execute(_SELECT_TASK_BY_KEY, {"owner": owner, "key": key}).first()
+            row = db.execute(sql.SELECT_TASK_BY_KEY, {"owner": owner, "key": key}).first()
             db.rollback()
         return None if row is None else str(row[0])
 
     def get_task(self, task_id: str) -> Task | None:
         with self._reading() as db:
-            row = db.execute(_SELECT_TASK, {"task_id": task_id}).first()
+            row = db.execute(sql.SELECT_TASK, {"task_id": task_id}).first()
             if row is None:
                 return None
-            found = db.execute(_SELECT_FACES, {"task_id": task_id}).all()
+            found = db.execute(sql.SELECT_FACES, {"task_id": task_id}).all()
             db.rollback()
         task_faces = [Face(f[0], f[1], (f[2], f[3], f[4], f[5]), f[6], f[7]) for f in found]
         return Task(*row, faces=task_faces)  # type: ignore[misc]
@@ -208,29 +211,15 @@ class Store:
         has its partial faces removed first (its files are the caller's to remove)."""
         now = time.time()
         with self._engine.begin() as db:
-            row = db.execute(
-                sa.select(*_TASK_COLUMNS)
-                .where(
-                    (tasks.c.status == "queued")
-                    | ((tasks.c.status == "rendering") & (tasks.c.lease_until < now))
-                )
-                .order_by(tasks.c.created_at, tasks.c.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
+            row = db.execute(sql.CLAIMABLE, {"now": now}).first()
             if row is None:
                 return None
             task_id = row[0]
             if row[2] == "rendering":
-                db.execute(faces.delete().where(faces.c.task_id == task_id))
+                db.execute(sql.DELETE_FACES, {"task_id": task_id})
             db.execute(
-                tasks.update()
-                .where(tasks.c.id == task_id)
-                .values(
-                    status="rendering", progress=0.0, updated_at=now, lease_owner=worker,
-                    lease_until=now + lease, attempts=tasks.c.attempts + 1,
-                )
-            )  # fmt: skip
+                sql.CLAIM, {"task_id": task_id, "at": now, "claimer": worker, "until": now + lease}
+            )
             self._changed(db, task_id)
         self._on_change(task_id)
         task_id, owner, _, target, threshold, _, _, created_at = row
@@ -342,8 +331,16 @@ class Store:
         }  # fmt: skip
         if status == "complete":
             values["progress"] = 1.0
+        if worker is not None:
+            # A worker ending its own task: the statement built once (the common case).
+            statement = sql.COMPLETE_HELD if status == "complete" else sql.FAIL_HELD
+            params = {"task_id": task_id, "claimer": worker, "message": error_message,
+                      "at": values["updated_at"]}  # fmt: skip
+        else:
+            statement = tasks.update().where(self._held(task_id, None)).values(**values)
+            params = {}
         with self._engine.begin() as db:
-            result = db.execute(tasks.update().where(self._held(task_id, worker)).values(**values))
+            result = db.execute(statement, params)
             if result.rowcount:
                 self._insert_faces(db, task_id, found)
                 self._changed(db, task_id)
@@ -364,21 +361,21 @@ class Store:
         asset_id = new_id()
         with self._engine.begin() as db:
             db.execute(
-                _INSERT_ASSET,
+                sql.INSERT_ASSET,
                 {"id": asset_id, "owner": owner, "name": name, "created_at": time.time()},
             )
         return asset_id
 
     def get_asset(self, asset_id: str, name: str) -> Asset | None:
         with self._reading() as db:
-            row = db.execute(_SELECT_ASSET, {"asset_id": asset_id, "asset_name": name}).first()
+            row = db.execute(sql.SELECT_ASSET, {"asset_id": asset_id, "asset_name": name}).first()
             db.rollback()
         return None if row is None else Asset(row[0], row[1], row[2], row[3] is not None)
 
     def mark_uploaded(self, asset_id: str, size: int) -> None:
         with self._engine.begin() as db:
             db.execute(
-                _MARK_UPLOADED, {"asset_id": asset_id, "at": time.time(), "asset_size": size}
+                sql.MARK_UPLOADED, {"asset_id": asset_id, "at": time.time(), "asset_size": size}
             )
 
     # Retention
@@ -407,56 +404,9 @@ class Store:
             db.execute(assets.delete().where(assets.c.id == asset_id))
 
 
-_TASK_COLUMNS = [
-    tasks.c.id, tasks.c.owner, tasks.c.status, tasks.c.target, tasks.c.threshold,
-    tasks.c.progress, tasks.c.error_message, tasks.c.created_at,
-]  # fmt: skip
-_FACE_COLUMNS = [
-    faces.c.frame, faces.c.idx, faces.c.x, faces.c.y, faces.c.width, faces.c.height,
-    faces.c.score, faces.c.frame_time,
-]  # fmt: skip
-
-
-# Statements built once: building one costs more than running it (a task read took
-# 180 us with its statements built each time, 80 us without).
-_SELECT_TASK = sa.select(*_TASK_COLUMNS).where(tasks.c.id == sa.bindparam("task_id"))
-_SELECT_FACES = (
-    sa.select(*_FACE_COLUMNS)
-    .where(faces.c.task_id == sa.bindparam("task_id"))
-    .order_by(faces.c.frame, faces.c.idx)
-)
-_SELECT_TASK_BY_KEY = sa.select(tasks.c.id).where(
-    (tasks.c.owner == sa.bindparam("owner")) & (tasks.c.idempotency_key == sa.bindparam("key"))
-)
-_INSERT_TASK = tasks.insert()
-_INSERT_ASSET = assets.insert()
-_SELECT_ASSET = sa.select(assets.c.id, assets.c.owner, assets.c.name, assets.c.uploaded_at).where(
-    (assets.c.id == sa.bindparam("asset_id")) & (assets.c.name == sa.bindparam("asset_name"))
-)
-_MARK_UPLOADED = (
-    assets.update()
-    .where(assets.c.id == sa.bindparam("asset_id"))
-    .values(uploaded_at=sa.bindparam("at"), size=sa.bindparam("asset_size"))
-)
-
-_FACE_ROW = ["task_id", "frame", "idx", "x", "y", "width", "height", "score", "frame_time"]
-
-
 def _face_row(task_id: str, face: Face) -> dict[str, Any]:
     return {
         "task_id": task_id, "frame": face.frame, "idx": face.index,
         "x": face.box[0], "y": face.box[1], "width": face.box[2], "height": face.box[3],
         "score": face.score, "frame_time": face.frame_time,
     }  # fmt: skip
-
-
-def _upsert(dialect: str, table: sa.Table, columns: list[str], keys: list[str]) -> Any:
-    """INSERT, or UPDATE the row with the same `keys`: the same statement in either dialect.
-    The values of `columns` are given when it runs (one dict, or a list of them)."""
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    statement = insert(table)
-    updates = {name: statement.excluded[name] for name in columns if name not in keys}
-    return statement.on_conflict_do_update(index_elements=keys, set_=updates)
