@@ -1,7 +1,7 @@
 """Opening and decoding videos with PyAV: checks, frame times, sampling in a background thread.
 
-Decoding and detection run in their own thread, at most `depth` samples ahead of the rest of
-a sample's handling (alignment, embeddings, tracking), so the two cores share the work (PyAV
+Decoding and detection run in threads of their own, at most `depth` samples ahead of the rest
+of a sample's handling (alignment, embeddings, tracking), so the cores share the work (PyAV
 and onnxruntime release the GIL). Only sampled frames are converted to RGB, at the
 detector's working size; the decoded frame travels along so that a full-size crop can be
 taken from it later, and is dropped once the sample has been handled.
@@ -184,7 +184,8 @@ class Frames:
         self.count += sum(1 for pts in sent if pts in skipped)
 
     def _skips(self, pts: int, origin: int | None) -> bool:
-        """Whether the packet at `pts` may skip its frame (set on the decoder), and so does."""
+        """Whether the frame of the packet at `pts` comes before the wanted time; the decoder
+        is told to skip it then, if nothing else is predicted from it."""
         time_base = self._stream.time_base
         if self._needed_from is None or origin is None or time_base is None:
             return False
