@@ -1,9 +1,10 @@
 """Face detection in videos: stream frames with PyAV, detect on samples, one entry per person.
 
 Frames are decoded one at a time in a background thread and dropped at once; only sampled
-frames (`sample_fps` per second) are converted to RGB, at a reduced working size for the
-detector, and at full size when faces were found (`_video_decode`). Each face is aligned on
-its landmarks and measured (`_face_quality`); detections are joined into tracks within a shot
+frames (`sample_fps` per second) are converted to RGB, at a reduced working size, and go
+through the detector in a second thread (`_video_decode`). The full-size picture is made
+only when a face in it is wanted for a vote or a view: then the face is aligned on its
+landmarks and measured (`_face_quality`); detections are joined into tracks within a shot
 (`_tracking.Tracker`), and tracks into people across cuts by their face embeddings
 (`_embedder`, `_people`); `_video_people.Casting` publishes each person once, with their best
 usable view.
