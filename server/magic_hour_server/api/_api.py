@@ -5,13 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import mimetypes
-import os
 import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
-from stat import S_ISREG
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -40,21 +37,6 @@ _LINGER = 0.1
 NOT_FOUND: tuple[dict[str, Any], int] = ({"message": "Not Found"}, 404)
 MAX_UPLOAD_ITEMS = 100
 _MAX_URL_LENGTH = 4096
-
-
-_READ_WHOLE_BYTES = 4 * 1024 * 1024
-
-
-def _stored_file(path: Path) -> tuple[os.stat_result, bytes | None] | None:
-    """A stored file's status and, when it is small, its bytes; None when it is not there."""
-    try:
-        with path.open("rb") as file:
-            stat = os.fstat(file.fileno())
-            if not S_ISREG(stat.st_mode):
-                return None
-            return stat, file.read() if stat.st_size <= _READ_WHOLE_BYTES else None
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
 
 
 def _unprocessable(message: str) -> tuple[dict[str, Any], int]:
@@ -261,13 +243,13 @@ class Api:
             return JSONResponse({"message": refusal}, 403)
         if method == "PUT":
             return await self._upload(request, item_id, name)
-        path = self._state.files.path(item_id, name)
-        found = await anyio.to_thread.run_sync(_stored_file, path)
+        files = self._state.files
+        found = await anyio.to_thread.run_sync(files.read_small, item_id, name)
         if found is None:
             return JSONResponse({"message": "Not Found"}, 404)
         stat, content = found
         media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        whole = FileResponse(path, media_type=media_type, stat_result=stat)
+        whole = FileResponse(files.path(item_id, name), media_type=media_type, stat_result=stat)
         if content is None or request.method == "HEAD":
             return whole  # streamed from the file, a chunk at a time
         # A face crop is read in the one thread hop that found it, where streaming it

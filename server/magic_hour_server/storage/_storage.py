@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 import anyio
@@ -26,6 +27,8 @@ _API_PATH = re.compile(r"api-assets/([^/]+)/([^/]+)")
 PNG_LEVEL = 1
 WRITE_BYTES = 1024 * 1024
 """Uploads are written in batches of at least this many bytes (the memory each one holds)."""
+READ_WHOLE_BYTES = 4 * 1024 * 1024
+"""Stored files up to this size are read whole (`Files.read_small`)."""
 
 
 class UploadTooLarge(Exception):
@@ -84,6 +87,18 @@ class Files:
             raise
         return final
 
+    def read_small(self, item_id: str, name: str) -> tuple[os.stat_result, bytes | None] | None:
+        """A stored file's status and, when it is at most `READ_WHOLE_BYTES`, its bytes;
+        None when there is no such file."""
+        try:
+            with self.path(item_id, name).open("rb") as file:
+                stat = os.fstat(file.fileno())
+                if not S_ISREG(stat.st_mode):
+                    return None
+                return stat, file.read() if stat.st_size <= READ_WHOLE_BYTES else None
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
     async def receive(
         self, item_id: str, name: str, chunks: AsyncIterator[bytes], limit: int
     ) -> int:
@@ -94,7 +109,8 @@ class Files:
         """
         final = self.path(item_id, name)
         tmp = self.temp_path()
-        size, pending, buffered = 0, list[bytes](), 0
+        size, buffered = 0, 0
+        pending: list[bytes] = []
         try:
             async for chunk in chunks:
                 size += len(chunk)
