@@ -2,7 +2,7 @@
 document from the vendored one, run `make update-spec FROM=<it>` in a scratch copy of the
 project, and run the SDK's unit, command-line and contract tests there.
 
-    .venv/bin/python scripts/api_change_drill.py [--change NAME]... [--json FILE]
+    .venv/bin/python scripts/api_change_drill.py [--change NAME]... [--jobs N] [--json FILE]
 
 Changes (all by default), each to the hosted document as Magic Hour would publish it:
   required-error-object  the task gains `error`, a required nullable {code, message}
@@ -11,7 +11,9 @@ Changes (all by default), each to the hosted document as Magic Hour would publis
   new-request-parameter  POST /v1/face-detection gains an optional `max_faces`
   renamed-response-field the task's `credits_charged` becomes `credits` (breaking)
 It prints, per change, the exit status and report of `make update-spec` and the tests
-that failed. The committed project is never touched.
+that failed. Each change has its own scratch copy, so `--jobs` of them (default: one per
+CPU) run side by side; much of a test run waits on servers and subprocesses. The
+committed project is never touched.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +115,7 @@ def run(name: str, work: Path) -> dict[str, Any]:
     env.pop("MAGIC_HOUR_DOCUMENT", None)
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-         "-o", "addopts=", *TESTS],
+         "-o", "addopts=", f"--basetemp={work / 'pytest'}", *TESTS],
         cwd=project, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     lines = tests.stdout.strip().splitlines()
@@ -133,6 +136,11 @@ def run(name: str, work: Path) -> dict[str, Any]:
     }
 
 
+def run_in_scratch(name: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="api-change-drill-") as work:
+        return run(name, Path(work))
+
+
 def _tool_status(result: subprocess.CompletedProcess[str]) -> int:
     """The exit status of the spec tool under make (make itself exits 2 on any failure)."""
     if result.returncode == 0:
@@ -145,12 +153,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--change", action="append", choices=list(CHANGES))
     parser.add_argument("--json", type=Path, help="write the results here too")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="changes run side by side (default: one per CPU)")  # fmt: skip
     args = parser.parse_args()
-    results = []
-    for name in args.change or list(CHANGES):
-        with tempfile.TemporaryDirectory(prefix="api-change-drill-") as work:
-            result = run(name, Path(work))
-        results.append(result)
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(run_in_scratch, args.change or list(CHANGES)))
+    for result in results:
+        name = result["change"]
         print(f"== {name}: make update-spec exit {result['update_exit']}; tests: {result['tests']}")
         print(result["report"] or result["update_errors"])
         for test in result["failed_tests"]:
