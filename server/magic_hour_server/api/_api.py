@@ -7,13 +7,15 @@ import logging
 import mimetypes
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
 from connexion import request
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
@@ -30,6 +32,20 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Reply = dict[str, Any] | tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One validated request to an operation: who sent it (the owner id of its token), its
+    JSON body, its path parameters and its headers."""
+
+    owner: str
+    body: Any
+    path: dict[str, str]
+    headers: Headers
+
+
+Operation = Callable[[Call], Awaitable[Reply]]
 _FINAL = frozenset({"complete", "error"})
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 _LINGER = 0.1
@@ -65,18 +81,36 @@ class Api:
             await anyio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
-    def by_operation_id(self, operation_id: str) -> Any:
-        return {
+    def operation(self, operation_id: str) -> Operation:
+        """The operation named `operation_id` in openapi.yaml, for a request validated
+        against it (by connexion, or by `DirectOperations` on its direct path)."""
+        operations: dict[str, Operation] = {
             "create": self.create,
             "get": self.get,
             "createUploadUrls": self.create_upload_urls,
-        }[operation_id]
+        }
+        return operations[operation_id]
 
-    async def create(self, body: dict[str, Any], token_info: dict[str, Any]) -> Reply:
-        owner: str = token_info["sub"]
+    def by_operation_id(self, operation_id: str) -> Any:
+        """connexion's resolver: the operation, called with connexion's arguments."""
+        operation = self.operation(operation_id)
+
+        async def handler(token_info: dict[str, Any], body: Any = None, **_path: str) -> Reply:
+            call = Call(
+                owner=token_info["sub"],
+                body=body,
+                path=dict(request.path_params),
+                headers=request.headers,
+            )
+            return await operation(call)
+
+        return handler
+
+    async def create(self, call: Call) -> Reply:
+        owner, body = call.owner, call.body
         target: str = body["assets"]["target_file_path"]
         threshold = float(body.get("confidence_score", 0.5))
-        key = request.headers.get("idempotency-key")
+        key = call.headers.get("idempotency-key")
         if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
             return {"message": "Idempotency-Key must be 1 to 255 visible ASCII characters"}, 400
         refusal, task_id = await self._db(self._create_checked, owner, target, threshold, key)
@@ -131,11 +165,9 @@ class Api:
             return missing
         return None
 
-    async def get(self, id: str, token_info: dict[str, Any]) -> Reply:
-        owner: str = token_info["sub"]
-        wait = requested_wait(
-            request.headers.getlist("prefer"), self._state.settings.max_wait_seconds
-        )
+    async def get(self, call: Call) -> Reply:
+        owner, id = call.owner, call.path["id"]
+        wait = requested_wait(call.headers.getlist("prefer"), self._state.settings.max_wait_seconds)
         if wait is None:
             task = await self._read(id, owner)
             return NOT_FOUND if task is None else self._task_body(task)
@@ -203,8 +235,8 @@ class Api:
             body["error_message"] = task.error_message or "the detection failed"
         return body
 
-    async def create_upload_urls(self, body: dict[str, Any], token_info: dict[str, Any]) -> Reply:
-        items = body["items"]
+    async def create_upload_urls(self, call: Call) -> Reply:
+        items = call.body["items"]
         if len(items) > MAX_UPLOAD_ITEMS:
             return _unprocessable(f"at most {MAX_UPLOAD_ITEMS} items can be asked for at once")
         names = [f"input.{item['extension']}" for item in items]
@@ -212,7 +244,7 @@ class Api:
             return _unprocessable("extension must be at most 16 characters long")
         result = []
         for name in names:
-            asset_id = await self._db(self._state.store.create_asset, token_info["sub"], name)
+            asset_id = await self._db(self._state.store.create_asset, call.owner, name)
             url, expires = self._state.signed_url_and_expiry(
                 "PUT", asset_id, name, self._state.settings.upload_url_ttl
             )

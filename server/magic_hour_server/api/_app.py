@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
 import json
 import logging
-import sqlite3
 import warnings
 from collections.abc import AsyncIterator, Callable
 from importlib import resources
 from typing import Any
 
 import anyio
-import sqlalchemy.exc
 
 with warnings.catch_warnings():
     # connexion imports starlette's test client and jsonschema's RefResolver, which warn.
@@ -25,32 +22,23 @@ with warnings.catch_warnings():
     from connexion.lifecycle import ConnexionRequest, ConnexionResponse
     from connexion.options import SwaggerUIOptions
     from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator
-from jsonschema import Draft4Validator
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from magic_hour_server._config import Settings
 from magic_hour_server.api._api import Api
-from magic_hour_server.api._auth import bearer_handler
+from magic_hour_server.api._auth import bearer_handler, token_checker
+from magic_hour_server.api._direct import DirectOperations, routes_from
 from magic_hour_server.api._logging import BodyTimeout, BodyTooLarge, RequestGuard
 from magic_hour_server.api._outcomes import ScriptedResponses
-from magic_hour_server.api._schema import extend_validator, load_document
+from magic_hour_server.api._problems import problem
+from magic_hour_server.api._schema import load_document, request_validator
 from magic_hour_server.api._state import ServerState
 from magic_hour_server.api._waiters import CancelOnDisconnect
 from magic_hour_server.detection._detector import FaceDetector, default_detector
-from magic_hour_server.tasks._database import database_went_away
 
 log = logging.getLogger("magic_hour_server")
-
-_RequestValidator = extend_validator(Draft4Validator)
-
-# connexion's own wording for a missing body, in the hosted API's words.
-_MESSAGES = {
-    "RequestBody is required": "Missing request body",
-    "Request body must not be empty": "Missing request body",
-}
-_STATUS_MESSAGES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 
 
 class _BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
@@ -58,7 +46,7 @@ class _BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 
     @property
     def _validator(self) -> Any:
-        return _RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+        return request_validator(self._schema)
 
     async def _parse(self, stream: AsyncIterator[bytes], scope: Any) -> Any:
         raw = b"".join([chunk async for chunk in stream])
@@ -74,59 +62,8 @@ class _BodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             raise BadRequestProblem(detail="Request body is nested too deeply") from None
 
 
-def _message(status: int, detail: Any, title: Any) -> str:
-    if status in _STATUS_MESSAGES:
-        return _STATUS_MESSAGES[status]
-    text = str(detail or title or "Error")
-    # A schema validator's report ends with the schema and the instance: the first line
-    # says what is wrong.
-    text = text.split("\n\nFailed validating", 1)[0].strip()
-    return _MESSAGES.get(text, text)
-
-
-def _out_of_space(exc: Exception) -> bool:
-    """True when `exc` says the data directory's disk (or quota) is full."""
-    if isinstance(exc, sqlalchemy.exc.DBAPIError) and isinstance(exc.orig, Exception):
-        exc = exc.orig
-        if getattr(exc, "sqlstate", None) == "53100":  # PostgreSQL: disk_full
-            return True
-    if isinstance(exc, OSError):
-        return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-    if isinstance(exc, sqlite3.OperationalError):
-        return getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
-    return False
-
-
-def _problem(exc: Exception) -> tuple[int, str, dict[str, str]]:
-    """The status, `message` and headers an exception is answered with."""
-    if isinstance(exc, ProblemException):
-        status, detail, title = exc.status, exc.detail, exc.title
-        headers = exc.headers
-    elif isinstance(exc, HTTPException):
-        status, detail, title, headers = exc.status_code, exc.detail, None, exc.headers
-    elif isinstance(exc, BodyTooLarge | BodyTimeout):
-        status, detail, title, headers = 400, str(exc), None, None
-    elif _out_of_space(exc):
-        # Not the caller's mistake and not a crash: say so, and keep serving reads.
-        log.error("out of storage space: %s", exc)
-        status, title, headers = 507, None, None
-        detail = "Insufficient storage: the server has no space left to keep this"
-    elif database_went_away(exc):
-        # A database restart or failover: brief, and safe to retry; clients honour Retry-After.
-        log.warning("the task database is unavailable: %s", exc)
-        status, title, headers = 503, None, {"Retry-After": "1"}
-        detail = "Service unavailable: the task database cannot be reached; retry shortly"
-    else:
-        log.error("unhandled error", exc_info=exc)
-        status, detail, title, headers = 500, "Internal Server Error", None, None
-    if status == 415:
-        # The document's operations answer a body they cannot read with 400, like the hosted API.
-        status = 400
-    return status, _message(status, detail, title), dict(headers or {})
-
-
 def _problem_response(_request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    status, message, headers = _problem(exc)
+    status, message, headers = problem(exc)
     return ConnexionResponse(
         status_code=status,
         mimetype="application/json",
@@ -176,7 +113,7 @@ class StorageRoutes:
         except Exception as exc:
             if started:
                 raise
-            status, message, headers = _problem(exc)
+            status, message, headers = problem(exc)
             await JSONResponse({"message": message}, status, headers=headers)(
                 scope, receive, tracked
             )
@@ -206,16 +143,18 @@ def create_app(
 
     validators = dict(VALIDATOR_MAP)
     validators["body"] = MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": _BodyValidator})
+    check_token = token_checker(settings.tokens)
     app = AsyncApp(
         __name__,
         lifespan=lifespan,
-        security_map={"bearer": bearer_handler(settings.tokens)},
+        security_map={"bearer": bearer_handler(check_token)},
         validator_map=validators,
         # The document is served as written, at /openapi.yaml, below.
         swagger_ui_options=SwaggerUIOptions(serve_spec=False, swagger_ui=False),
     )
+    document = load_document()
     app.add_api(
-        load_document(),
+        document,
         resolver=api.by_operation_id,
         base_path="",
         strict_validation=False,
@@ -246,7 +185,10 @@ def create_app(
     app.add_url_rule("/readyz", "readyz", readyz, methods=["GET"])
     app.add_url_rule("/openapi.yaml", "openapi", openapi_yaml, methods=["GET"])
     guarded = RequestGuard(
-        StorageRoutes(app, api.storage),
+        StorageRoutes(
+            DirectOperations(app, routes_from(document, api.operation), check_token),
+            api.storage,
+        ),
         max_json_bytes=settings.max_json_bytes,
         body_timeout=settings.body_timeout,
         upload_prefix="/api-assets/",

@@ -76,13 +76,13 @@ class RequestGuard:
                 # connexion reads a body only when Content-Length says how long it is:
                 # read a chunked one here, within the same limits, and say its length.
                 try:
-                    body = await _read_body(receive)
+                    body = await read_body(receive)
                 except (BodyTooLarge, BodyTimeout) as exc:
                     await _reply(send_logged, 400, str(exc))
                     return
                 length = (b"content-length", str(len(body)).encode())
                 scope = {**scope, "headers": [*scope["headers"], length]}
-                receive = _replay(body, receive)
+                receive = replay(body, receive)
             await self._app(scope, receive, send_logged)
         finally:
             _request_notes.reset(token)
@@ -125,7 +125,7 @@ class RequestGuard:
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -136,7 +136,7 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive) -> Receive:
     """A receive that gives `body` whole once, then whatever the client sends next."""
     sent = False
 

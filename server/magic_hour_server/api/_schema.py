@@ -87,6 +87,21 @@ def extend_validator(base: Any) -> Any:
 
 
 @cache
+def _request_validator_class() -> Any:
+    from jsonschema import Draft4Validator
+
+    return extend_validator(Draft4Validator)
+
+
+def request_validator(schema: dict[str, Any]) -> Any:
+    """The validator requests are checked with, for `schema` (refs resolved): Draft 4, as
+    connexion's, with the float-safe `multipleOf` and an ECMA-262 `pattern`."""
+    from jsonschema import Draft4Validator
+
+    return _request_validator_class()(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+@cache
 def load_document() -> dict[str, Any]:
     """The OpenAPI document this package serves, parsed."""
     text = resources.files("magic_hour_server").joinpath("openapi.yaml").read_text(encoding="utf-8")
