@@ -101,9 +101,19 @@ class Context:
         return self.http.build_request(method, url, headers=headers, timeout=timeout, **kwargs)
 
 
-def _loggable(url: httpx.URL) -> str:
-    # Upload URLs carry their signature in the query: never log it.
-    return str(url.copy_with(query=None, fragment=None))
+class _Where:
+    """A request's method and URL for log lines, worked out only when a line is written
+    (a URL copy costs more than the rest of the request's bookkeeping). Upload URLs carry
+    their signature in the query: it is never shown."""
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: httpx.Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        url = self._request.url.copy_with(query=None, fragment=None)
+        return f"{self._request.method} {url}"
 
 
 def send(
@@ -124,7 +134,7 @@ def send(
     address, which waiting would only hide.
     """
     max_retries = options.get("max_retries", context.max_retries)
-    where = f"{request.method} {_loggable(request.url)}"
+    where = _Where(request)
     retries = 0
     while True:
         logger.debug("request: %s", where)

@@ -278,3 +278,11 @@ def test_a_missing_sniffio_is_looked_for_once(
         assert sys.modules["sniffio"] is None
         with pytest.raises(ImportError):
             importlib.import_module("sniffio")
+
+
+def test_a_logged_request_never_shows_its_query() -> None:
+    # Upload URLs are signed in their query: a log line names the URL without it.
+    from magic_hour._operations import _Where
+
+    request = httpx.Request("PUT", "https://storage.test/api-assets/a/input.jpg?signature=s3cr3t")
+    assert str(_Where(request)) == "PUT https://storage.test/api-assets/a/input.jpg"
