@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 import yaml
@@ -171,3 +173,27 @@ def test_health_and_document(server: LocalServer) -> None:
     document = httpx.get(f"{server.url}/openapi.yaml")
     assert document.status_code == 200
     assert yaml.safe_load(document.text)["openapi"].startswith("3.0.")
+
+
+@pytest.mark.parametrize("token_ok", [True, False])
+def test_a_body_that_stops_coming_gets_400_naming_the_wait(tmp_path: Path, token_ok: bool) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    with LocalServer(data_dir=tmp_path, workers=0, body_timeout=0.5) as server:
+        url = urlsplit(server.url)
+        token = server.token if token_ok else "wrong"
+        head = (
+            "POST /v1/face-detection HTTP/1.1\r\n"
+            f"Host: {url.netloc}\r\nAuthorization: Bearer {token}\r\n"
+            'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"assets":'
+        )
+        with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
+            sock.sendall(head.encode())
+            answer = sock.recv(65536).decode()
+    status_line, _, rest = answer.partition("\r\n")
+    if token_ok:
+        assert " 400 " in status_line, answer
+        assert "Timed out after 0.5 s waiting for the request body" in rest
+    else:
+        assert " 401 " in status_line, answer

@@ -26,7 +26,7 @@ from typing import Any
 from starlette.datastructures import Headers
 
 from magic_hour_server.api._api import Call, Operation, Reply
-from magic_hour_server.api._logging import read_body, replay
+from magic_hour_server.api._logging import BodyTimeout, BodyTooLarge, read_body, replay
 from magic_hour_server.api._problems import json_response, problem
 from magic_hour_server.api._schema import request_validator, resolve
 
@@ -141,7 +141,12 @@ class DirectOperations:
         headers = Headers(scope=scope)
         call = self._call(route, path, headers)
         if call is not None and route.body is not None:
-            raw = await read_body(receive)
+            try:
+                raw = await read_body(receive)
+            except (BodyTooLarge, BodyTimeout) as exc:  # the client's doing: a 400 that says so
+                status, message, extra = problem(exc)
+                await json_response({"message": message}, status, extra)(scope, receive, send)
+                return
             receive = replay(raw, receive)
             body = _json_body(raw, headers, route.body)
             call = None if body is None else Call(call.owner, body, call.path, call.headers)
