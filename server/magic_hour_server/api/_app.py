@@ -1,4 +1,7 @@
-"""The ASGI application: connexion routes and validates from openapi.yaml; we add the rest."""
+"""The ASGI application. From the outside in: long-poll disconnects, scripted answers for
+tests, the access log and body limits, the signed storage routes, the API operations'
+direct path (`_direct`), and connexion, which routes and validates everything else from
+openapi.yaml and answers every refusal."""
 
 from __future__ import annotations
 
