@@ -35,7 +35,7 @@ from magic_hour_server.api._auth import bearer_handler, token_checker
 from magic_hour_server.api._direct import DirectOperations, routes_from
 from magic_hour_server.api._logging import BodyTimeout, BodyTooLarge, RequestGuard
 from magic_hour_server.api._outcomes import ScriptedResponses
-from magic_hour_server.api._problems import problem
+from magic_hour_server.api._problems import problem, problem_response
 from magic_hour_server.api._schema import load_document, request_validator
 from magic_hour_server.api._state import ServerState
 from magic_hour_server.api._waiters import CancelOnDisconnect
@@ -116,10 +116,7 @@ class StorageRoutes:
         except Exception as exc:
             if started:
                 raise
-            status, message, headers = problem(exc)
-            await JSONResponse({"message": message}, status, headers=headers)(
-                scope, receive, tracked
-            )
+            await problem_response(exc)(scope, receive, tracked)
 
 
 def create_app(

@@ -27,7 +27,7 @@ from starlette.datastructures import Headers
 
 from magic_hour_server.api._api import Call, Operation, Reply
 from magic_hour_server.api._logging import BodyTimeout, BodyTooLarge, read_body, replay
-from magic_hour_server.api._problems import json_response, problem
+from magic_hour_server.api._problems import json_response, problem_response
 from magic_hour_server.api._schema import request_validator, resolve
 
 __all__ = ["DirectOperations", "routes_from"]
@@ -144,8 +144,7 @@ class DirectOperations:
             try:
                 raw = await read_body(receive)
             except (BodyTooLarge, BodyTimeout) as exc:  # the client's doing: a 400 that says so
-                status, message, extra = problem(exc)
-                await json_response({"message": message}, status, extra)(scope, receive, send)
+                await problem_response(exc)(scope, receive, send)
                 return
             receive = replay(raw, receive)
             body = _json_body(raw, headers, route.body)
@@ -156,8 +155,7 @@ class DirectOperations:
         try:
             response = _reply(await route.operation(call))
         except Exception as exc:
-            status, message, extra = problem(exc)
-            response = json_response({"message": message}, status, extra)
+            response = problem_response(exc)
         await response(scope, receive, send)
 
     def _call(self, route: Route, path: dict[str, str], headers: Headers) -> Call | None:

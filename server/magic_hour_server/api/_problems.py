@@ -18,7 +18,7 @@ from starlette.responses import Response
 from magic_hour_server.api._logging import BodyTimeout, BodyTooLarge
 from magic_hour_server.tasks._database import database_went_away
 
-__all__ = ["json_response", "problem"]
+__all__ = ["json_response", "problem", "problem_response"]
 
 log = logging.getLogger("magic_hour_server")
 
@@ -85,3 +85,9 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     """`data` as connexion's JSON responses are written (`json.dumps`, a final newline)."""
     body = (json.dumps(data) + "\n").encode()
     return Response(body, status, headers=headers, media_type="application/json")
+
+
+def problem_response(exc: Exception) -> Response:
+    """The answer to `exc`: its status and headers, and `{"message": ...}`."""
+    status, message, headers = problem(exc)
+    return json_response({"message": message}, status, headers)
