@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from magic_hour_server.tasks._snapshots import Busy
 from magic_hour_server.tasks._tasks import Face, Store
 
 from tests.cluster.postgres import Postgres
@@ -116,3 +117,42 @@ def test_faces_added_together_are_stored_together(store: Store) -> None:
     assert store.add_faces(task_id, found[:1], worker="w")
     task = store.get_task(task_id)
     assert task is not None and task.faces == found
+
+
+def test_a_read_that_must_not_wait_sees_what_a_read_that_may_wait_sees(store: Store) -> None:
+    task_id = store.create_task("me", "api-assets/a/b.png", 0.5)
+    asset_id = store.create_asset("me", "input.png")
+    if not store.reads_never_wait:
+        # PostgreSQL: every read is a round trip, made where waiting is allowed.
+        with pytest.raises(Busy):
+            store.get_task(task_id, wait=False)
+        with pytest.raises(Busy):
+            store.get_asset(asset_id, "input.png", wait=False)
+        return
+    assert store.get_task(task_id, wait=False) == store.get_task(task_id)
+    assert store.claim_next("w") is not None
+    found = [Face(0, index, (index, 0, 10, 10), 0.5, None) for index in (1, 0)]
+    assert store.finish(task_id, worker="w", found=found)
+    now = store.get_task(task_id, wait=False)
+    assert now is not None and now.status == "complete" and len(now.faces) == 2
+    assert now == store.get_task(task_id)
+    assert store.get_task("nosuchtask", wait=False) is None
+    assert store.get_asset(asset_id, "input.png", wait=False) == store.get_asset(
+        asset_id, "input.png"
+    )
+    store.mark_uploaded(asset_id, 10)
+    asset = store.get_asset(asset_id, "input.png", wait=False)
+    assert asset is not None and asset.uploaded
+    assert store.get_asset(asset_id, "other.png", wait=False) is None
+
+
+def test_a_read_that_must_not_wait_says_busy_when_it_cannot_answer(tmp_path: Path) -> None:
+    store = Store(tmp_path / "tasks.sqlite3")
+    task_id = store.create_task("me", "x", 0.5)
+    task = store.get_task(task_id, wait=False)
+    assert task is not None and task.id == task_id
+    store.close()
+    with pytest.raises(Busy):  # a closed store's reads go where errors are reported
+        store.get_task(task_id, wait=False)
+    with pytest.raises(Busy):
+        store.get_asset("a", "input.png", wait=False)

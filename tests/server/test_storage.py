@@ -10,7 +10,7 @@ import httpx
 import numpy as np
 import pytest
 from magic_hour_server import LocalServer
-from magic_hour_server.storage._storage import WRITE_BYTES, Files, UploadTooLarge
+from magic_hour_server.storage._storage import WRITE_BYTES, Files, NotRecorded, UploadTooLarge
 
 from tests.server.conftest import detect
 from tests.server.images import astronaut, encode
@@ -174,4 +174,34 @@ async def test_an_upload_in_many_small_chunks_is_stored_whole_or_not_at_all(
     with pytest.raises(UploadTooLarge):
         await files.receive("abc", "b.jpg", chunks(), limit=len(data) - 1)
     assert not files.path("abc", "b.jpg").exists()
+    assert list(files.tmp.iterdir()) == []
+
+
+@pytest.mark.anyio
+async def test_an_upload_is_recorded_in_the_hop_that_stores_it_and_kept_if_that_fails(
+    tmp_path: Path,
+) -> None:
+    files = Files(tmp_path)
+    data = b"\x89PNG" + bytes(range(256)) * 40
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 1000):
+            yield data[start : start + 1000]
+
+    recorded: list[tuple[int, bool]] = []
+
+    def record(size: int) -> None:
+        recorded.append((size, files.path("abc", "a.png").is_file()))
+
+    assert await files.receive("abc", "a.png", chunks(), limit=len(data), then=record) == len(data)
+    assert recorded == [(len(data), True)]  # once, after the file was in place
+
+    def fail(size: int) -> None:
+        raise OSError("the database went away")
+
+    with pytest.raises(NotRecorded) as raised:
+        await files.receive("abc", "b.png", chunks(), limit=len(data), then=fail)
+    assert raised.value.size == len(data)
+    assert isinstance(raised.value.__cause__, OSError)
+    assert files.path("abc", "b.png").read_bytes() == data  # kept, to be recorded again
     assert list(files.tmp.iterdir()) == []

@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -21,8 +22,15 @@ from starlette.responses import FileResponse, JSONResponse, Response
 
 from magic_hour_server.api._logging import note_task_id
 from magic_hour_server.api._waiters import requested_wait
-from magic_hour_server.storage._storage import UploadTooLarge, api_path, parse_api_path, valid_parts
+from magic_hour_server.storage._storage import (
+    NotRecorded,
+    UploadTooLarge,
+    api_path,
+    parse_api_path,
+    valid_parts,
+)
 from magic_hour_server.tasks._database import database_went_away
+from magic_hour_server.tasks._snapshots import Busy
 from magic_hour_server.tasks._tasks import Task
 
 if TYPE_CHECKING:
@@ -82,6 +90,17 @@ class Api:
                 log.info("the task database is unavailable; trying again in %.1f s", delay)
             await anyio.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+    async def _look_up(self, read: Callable[..., T], *args: Any) -> T:
+        """`read(*args)` (a store read that takes `wait`) made by the event loop itself
+        when the store can answer without waiting (SQLite): a thread hop costs more CPU
+        than such a read. Otherwise, or when the read would wait, in a worker thread."""
+        if self._state.store.reads_never_wait:
+            try:
+                return read(*args, wait=False)
+            except Busy:
+                pass
+        return await self._db(read, *args)
 
     def operation(self, operation_id: str) -> Operation:
         """The operation named `operation_id` in openapi.yaml, for a request validated
@@ -206,7 +225,7 @@ class Api:
         return current
 
     async def _read(self, task_id: str, owner: str) -> Task | None:
-        task = await self._db(self._state.store.get_task, task_id)
+        task = await self._look_up(self._state.store.get_task, task_id)
         if task is None or task.owner != owner:
             return None
         note_task_id(task.id)
@@ -299,12 +318,17 @@ class Api:
         if declared.isdigit() and int(declared) > limit:
             return too_large
         store = self._state.store
-        asset = await self._db(store.get_asset, item_id, name)
+        asset = await self._look_up(store.get_asset, item_id, name)
         if asset is None:
             return JSONResponse({"message": "Not Found"}, 404)
         try:
-            size = await self._state.files.receive(item_id, name, request.stream(), limit)
+            await self._state.files.receive(
+                item_id, name, request.stream(), limit, then=partial(store.mark_uploaded, item_id)
+            )
         except UploadTooLarge:
             return too_large
-        await self._db(store.mark_uploaded, item_id, size)
+        except NotRecorded as stored:
+            # The file is in place; recording it failed (the database restarting, say):
+            # try again as any database call is, so the upload is not lost.
+            await self._db(store.mark_uploaded, item_id, stored.size)
         return Response(status_code=200)

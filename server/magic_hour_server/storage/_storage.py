@@ -6,7 +6,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING
@@ -33,6 +33,14 @@ READ_WHOLE_BYTES = 4 * 1024 * 1024
 
 class UploadTooLarge(Exception):
     """The body went past the upload limit; nothing was kept."""
+
+
+class NotRecorded(Exception):
+    """The upload is in place but recording it failed (the cause): record it again."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"an upload of {size} bytes is stored but not recorded")
+        self.size = size
 
 
 def parse_api_path(path: str) -> tuple[str, str] | None:
@@ -100,15 +108,23 @@ class Files:
             return None
 
     async def receive(
-        self, item_id: str, name: str, chunks: AsyncIterator[bytes], limit: int
+        self,
+        item_id: str,
+        name: str,
+        chunks: AsyncIterator[bytes],
+        limit: int,
+        then: Callable[[int], None] | None = None,
     ) -> int:
-        """Stream `chunks` to the file; past `limit` bytes raise UploadTooLarge, keeping nothing.
+        """Stream `chunks` to the file and return its size; past `limit` bytes raise
+        UploadTooLarge, keeping nothing. `then(size)` runs once the file is in place, in
+        the same thread hop (recording the upload); when it fails, `NotRecorded` is raised
+        with the file kept.
 
         Chunks are written `WRITE_BYTES` at a time, each batch in one thread hop: a photo
-        is written and put in place in one hop, where a write per chunk took one each.
+        is written, put in place and recorded in one hop, where each step took one.
         """
         final = self.path(item_id, name)
-        tmp = self.temp_path()
+        tmp: Path | None = None  # made by the first write, in its thread
         size, buffered = 0, 0
         pending: list[bytes] = []
         try:
@@ -119,19 +135,49 @@ class Files:
                 pending.append(chunk)
                 buffered += len(chunk)
                 if buffered >= WRITE_BYTES:
-                    await anyio.to_thread.run_sync(_append, tmp, pending)
+                    tmp = await anyio.to_thread.run_sync(self._append, tmp, pending)
                     pending, buffered = [], 0
-            await anyio.to_thread.run_sync(self._commit, tmp, pending, final)
+            await anyio.to_thread.run_sync(self._finish, tmp, pending, final, size, then)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            if tmp is not None:
+                tmp.unlink(missing_ok=True)
             raise
         return size
 
-    @staticmethod
-    def _commit(tmp: Path, pending: list[bytes], final: Path) -> None:
-        _append(tmp, pending)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(tmp, final)
+    def _append(self, tmp: Path | None, chunks: list[bytes]) -> Path:
+        """Append `chunks` to `tmp` (made first when None, and removed if writing fails)."""
+        made = tmp is None
+        path = self.temp_path() if tmp is None else tmp
+        try:
+            with path.open("ab") as file:
+                file.writelines(chunks)
+        except BaseException:
+            if made:
+                path.unlink(missing_ok=True)
+            raise
+        return path
+
+    def _finish(
+        self,
+        tmp: Path | None,
+        pending: list[bytes],
+        final: Path,
+        size: int,
+        then: Callable[[int], None] | None,
+    ) -> None:
+        """Write the last batch, put the file in place, run `then(size)`: one thread hop."""
+        path = self._append(tmp, pending)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, final)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        if then is not None:
+            try:
+                then(size)
+            except Exception as err:
+                raise NotRecorded(size) from err
 
     def remove(self, item_id: str) -> None:
         """Delete everything stored under `item_id`."""
@@ -140,12 +186,6 @@ class Files:
 
     def remove_face(self, item_id: str, name: str) -> None:
         self.path(item_id, name).unlink(missing_ok=True)
-
-
-def _append(path: Path, chunks: list[bytes]) -> None:
-    if chunks:
-        with path.open("ab") as file:
-            file.writelines(chunks)
 
 
 def _remove(path: Path) -> None:

@@ -32,6 +32,7 @@ from magic_hour_server.tasks._database import (
     prepare,
     tasks,
 )
+from magic_hour_server.tasks._snapshots import Busy, SnapshotReader, file_of
 
 LEASE_SECONDS = 30.0
 """How long a worker's claim on a task lasts without a heartbeat; then another takes it."""
@@ -109,6 +110,15 @@ class Store:
             self.dialect, faces, sql.FACE_ROW, ["task_id", "frame", "idx"]
         )
         prepare(self._engine, migrate=migrate)
+        sqlite_file = file_of(url)
+        self._snapshots = SnapshotReader(sqlite_file) if sqlite_file is not None else None
+
+    @property
+    def reads_never_wait(self) -> bool:
+        """Whether `get_task` and `get_asset` can be asked not to wait (`wait=False`): a
+        SQLite file, whose readers take no lock. On PostgreSQL a read is a network round
+        trip: it is made from a thread that may wait."""
+        return self._snapshots is not None
 
     def readiness(self) -> str | None:
         """None when the database answers at this code's schema; else why not."""
@@ -142,6 +152,8 @@ class Store:
 
     def close(self) -> None:
         self._closed.set()
+        if self._snapshots is not None:
+            self._snapshots.close()
         self._engine.dispose()
 
     @contextlib.contextmanager
@@ -195,15 +207,21 @@ class Store:
             db.rollback()
         return None if row is None else str(row[0])
 
-    def get_task(self, task_id: str) -> Task | None:
+    def get_task(self, task_id: str, *, wait: bool = True) -> Task | None:
+        """The task and its faces, or None. With `wait=False`, `Busy` is raised instead of
+        waiting for the database (always, unless `reads_never_wait`)."""
+        if not wait:
+            if self._snapshots is None:
+                raise Busy("this database's reads may wait")
+            snapshot = self._snapshots.task(task_id)
+            return None if snapshot is None else _task(*snapshot)
         with self._reading() as db:
             row = db.execute(sql.SELECT_TASK, {"task_id": task_id}).first()
             if row is None:
                 return None
             found = db.execute(sql.SELECT_FACES, {"task_id": task_id}).all()
             db.rollback()
-        task_faces = [Face(f[0], f[1], (f[2], f[3], f[4], f[5]), f[6], f[7]) for f in found]
-        return Task(*row, faces=task_faces)  # type: ignore[misc]
+        return _task(row, found)
 
     def claim_next(self, worker: str = "local", lease: float = LEASE_SECONDS) -> Task | None:
         """The oldest queued task, or one whose lease ran out, now `rendering` under a lease
@@ -366,10 +384,17 @@ class Store:
             )
         return asset_id
 
-    def get_asset(self, asset_id: str, name: str) -> Asset | None:
-        with self._reading() as db:
-            row = db.execute(sql.SELECT_ASSET, {"asset_id": asset_id, "asset_name": name}).first()
-            db.rollback()
+    def get_asset(self, asset_id: str, name: str, *, wait: bool = True) -> Asset | None:
+        """The upload, or None. With `wait=False`, as for `get_task`."""
+        if not wait:
+            if self._snapshots is None:
+                raise Busy("this database's reads may wait")
+            row = self._snapshots.asset(asset_id, name)
+        else:
+            with self._reading() as db:
+                params = {"asset_id": asset_id, "asset_name": name}
+                row = db.execute(sql.SELECT_ASSET, params).first()
+                db.rollback()
         return None if row is None else Asset(row[0], row[1], row[2], row[3] is not None)
 
     def mark_uploaded(self, asset_id: str, size: int) -> None:
@@ -402,6 +427,12 @@ class Store:
     def delete_asset(self, asset_id: str) -> None:
         with self._engine.begin() as db:
             db.execute(assets.delete().where(assets.c.id == asset_id))
+
+
+def _task(row: Sequence[Any], found: Sequence[Sequence[Any]]) -> Task:
+    """A task from its row (`sql.TASK_COLUMNS`) and its faces' rows (`sql.FACE_COLUMNS`)."""
+    task_faces = [Face(f[0], f[1], (f[2], f[3], f[4], f[5]), f[6], f[7]) for f in found]
+    return Task(*row, faces=task_faces)  # type: ignore[misc]
 
 
 def _face_row(task_id: str, face: Face) -> dict[str, Any]:
