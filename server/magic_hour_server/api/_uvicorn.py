@@ -26,4 +26,8 @@ class Server(uvicorn.Server):
 
 
 def config(app: Any, **options: Any) -> uvicorn.Config:
-    return uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", **options)
+    # No X-Forwarded-* rewriting: nothing here reads the client's address or scheme (URLs
+    # are made from the configured public URL), and the layer costs every request.
+    return uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="on", proxy_headers=False, **options
+    )
