@@ -33,8 +33,6 @@ class Environment(enum.Enum):
 class BaseClient(Generic[HttpT]):
     """Settings and set-up common to both clients."""
 
-    _http_class: type[HttpT]
-
     def __init__(
         self,
         token: str | None = None,
@@ -80,7 +78,7 @@ class BaseClient(Generic[HttpT]):
         self.timeout = timeout
         self.max_retries = max_retries
         self._owns_http = httpx_client is None
-        self._http: HttpT = httpx_client if httpx_client is not None else self._http_class()
+        self._http: HttpT = httpx_client if httpx_client is not None else self._new_http()
         api = AuthenticatedClient(base_url=self.base_url, token=token)
         self._context = Context(
             api=api,
@@ -93,6 +91,10 @@ class BaseClient(Generic[HttpT]):
             patience=patience,
         )
         self._attach()
+
+    def _new_http(self) -> HttpT:
+        """The httpx client to use when none is given (`_transport`)."""
+        raise NotImplementedError
 
     def _attach(self) -> None:
         """Create the driver and the `v1` resources."""

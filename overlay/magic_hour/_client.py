@@ -13,6 +13,7 @@ from ._async_resources import AsyncV1
 from ._base_client import BaseClient
 from ._drivers import AsyncDriver, SyncDriver
 from ._resources import V1
+from ._transport import new_async_http, new_sync_http
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -23,9 +24,11 @@ class Client(BaseClient[httpx.Client]):
     Use it as a context manager, or call `close()`, to release its connections.
     """
 
-    _http_class = httpx.Client
     v1: V1
     """The v1 API: `face_detection` and `files`."""
+
+    def _new_http(self) -> httpx.Client:
+        return new_sync_http()
 
     def _attach(self) -> None:
         self._driver = SyncDriver(self._http)
@@ -61,9 +64,11 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
     Use it as an async context manager, or `await client.close()`.
     """
 
-    _http_class = httpx.AsyncClient
     v1: AsyncV1
     """The v1 API: `face_detection` and `files`."""
+
+    def _new_http(self) -> httpx.AsyncClient:
+        return new_async_http()
 
     def _attach(self) -> None:
         self._driver = AsyncDriver(self._http)

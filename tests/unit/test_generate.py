@@ -87,8 +87,11 @@ def test_the_seed_example_as_written(
     (tmp_path / "1234.png").write_bytes(b"png")
     real_client = httpx.Client
     monkeypatch.delenv("MAGIC_HOUR_BASE_URL", raising=False)
-    fake_http = staticmethod(lambda: real_client(transport=StreamingMockTransport(api.handler)))
-    monkeypatch.setattr(magic_hour.Client, "_http_class", fake_http)
+    monkeypatch.setattr(
+        magic_hour.Client,
+        "_new_http",
+        lambda self: real_client(transport=StreamingMockTransport(api.handler)),
+    )
     from magic_hour import Client
 
     client = Client(token=getenv("API_TOKEN"))
