@@ -1,15 +1,15 @@
 """The actions a workflow asks its driver to carry out, and the stepper that runs it.
 
 A workflow is a generator: it yields an action (send this request, sleep this long, run
-these sub-workflows at once), the driver performs it and sends back the outcome (or
-throws the exception it raised). All decisions live in the workflow; the sync and the
-async driver differ only in how they wait and do I/O.
+these sub-workflows at once, make this blocking disk call), the driver performs it and
+sends back the outcome (or throws the exception it raised). All decisions live in the
+workflow; the sync and the async driver differ only in how they wait and do I/O.
 """
 
 from __future__ import annotations
 
 import types
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -17,7 +17,7 @@ import httpx
 
 from ._downloads import DownloadFile
 
-__all__ = ["Action", "Flow", "Gather", "Outcome", "Send", "Sleep", "Stepper"]
+__all__ = ["Action", "Blocking", "Flow", "Gather", "Outcome", "Send", "Sleep", "Stepper"]
 
 T = TypeVar("T")
 
@@ -41,6 +41,15 @@ class Sleep:
 
 
 @attrs.frozen
+class Blocking:
+    """Call `function`, which waits on the local disk (a download's fsync); the outcome is
+    what it returns. The async driver calls it in a thread: its event loop must not wait
+    milliseconds for a disk."""
+
+    function: Callable[[], Any]
+
+
+@attrs.frozen
 class Gather:
     """Run `flows` concurrently, at most `limit` at a time; the outcome is their results
     in order. The first failure cancels the rest and is raised."""
@@ -49,7 +58,7 @@ class Gather:
     limit: int
 
 
-Action = Send | Sleep | Gather
+Action = Send | Sleep | Gather | Blocking
 Flow = Generator[Action, Any, T]
 
 

@@ -1,6 +1,7 @@
 """The two drivers that carry out workflow actions: one blocking, one for asyncio.
 
-They hold no decisions: each only sends, sleeps and runs sub-workflows side by side.
+They hold no decisions: each only sends, sleeps, makes blocking disk calls (the async one
+in a thread) and runs sub-workflows side by side.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ._actions import Action, Flow, Gather, Sleep, Stepper
+from ._actions import Action, Blocking, Flow, Gather, Sleep, Stepper
 
 __all__ = ["AsyncDriver", "SyncDriver"]
 
@@ -39,6 +40,8 @@ class SyncDriver:
     def _perform(self, action: Action) -> Any:
         if isinstance(action, Sleep):
             return self.sleep(action.seconds)
+        if isinstance(action, Blocking):
+            return action.function()
         if isinstance(action, Gather):
             with ThreadPoolExecutor(action.limit, thread_name_prefix="magic_hour") as pool:
                 futures = [pool.submit(self.run, flow) for flow in action.flows]
@@ -75,6 +78,8 @@ class AsyncDriver:
     async def _perform(self, action: Action) -> Any:
         if isinstance(action, Sleep):
             return await self.sleep(action.seconds)
+        if isinstance(action, Blocking):
+            return await asyncio.to_thread(action.function)
         if isinstance(action, Gather):
             return await self._gather(action)
         response = await self.http.send(action.request, stream=True)

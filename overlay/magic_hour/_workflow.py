@@ -12,7 +12,7 @@ import attrs
 from magic_hour_client.models import DetectedFace, FaceDetection, FaceDetectionStatus
 
 from . import _operations
-from ._actions import Flow, Gather, Sleep
+from ._actions import Blocking, Flow, Gather, Sleep
 from ._downloads import (
     DownloadFile,
     check_download_url,
@@ -223,7 +223,8 @@ def _download(
         request = context.http.build_request("GET", url, timeout=context.timeout_for(options))
         patient_until = context.clock() + context.patience
         yield from send(context, request, RetryMode.SAFE, options, file, patient_until)
-        return file.commit()
+        committed: Path = yield Blocking(file.commit)  # fsync: milliseconds on a disk
+        return committed
     finally:
         file.discard()
 

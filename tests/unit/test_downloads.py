@@ -270,3 +270,26 @@ def test_a_saved_face_gets_the_permissions_of_any_new_file(tmp_path: Path) -> No
         os.umask(previous)
     assert saved.read_bytes() == b"png"
     assert saved.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+
+
+@pytest.mark.anyio
+async def test_a_download_is_made_durable_off_the_event_loop(
+    sdk: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # fsync waits on the disk for milliseconds: AsyncClient's event loop must not.
+    committed_in: list[threading.Thread] = []
+    commit = DownloadFile.commit
+
+    def recording(self: DownloadFile) -> Path:
+        committed_in.append(threading.current_thread())
+        return commit(self)
+
+    monkeypatch.setattr(DownloadFile, "commit", recording)
+    result = await sdk(generate(tmp_path / "out"))
+    assert len(committed_in) == len(result.downloaded_paths) == 2
+    if sdk.kind == "async":
+        assert threading.current_thread() not in committed_in
+    assert [read(path) for path in result.downloaded_paths] == [
+        b"PNG:/api-assets/task-1/0-0.png",
+        b"PNG:/api-assets/task-1/0-1.png",
+    ]
