@@ -12,7 +12,7 @@ import pytest
 from magic_hour_server import LocalServer
 from magic_hour_server.storage._storage import WRITE_BYTES, Files, NotRecorded, UploadTooLarge
 
-from tests.server.conftest import detect
+from tests.server.conftest import detect, upload
 from tests.server.images import astronaut, encode
 
 pytestmark = pytest.mark.timeout(60)
@@ -205,3 +205,19 @@ async def test_an_upload_is_recorded_in_the_hop_that_stores_it_and_kept_if_that_
     assert isinstance(raised.value.__cause__, OSError)
     assert files.path("abc", "b.png").read_bytes() == data  # kept, to be recorded again
     assert list(files.tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("size", [1000, 300_000, 5_000_000])
+def test_a_stored_file_is_served_whole_whatever_way_it_is_read(
+    api: httpx.Client, server: LocalServer, size: int
+) -> None:
+    # Small files are read by the event loop, larger ones in a thread, the largest
+    # streamed: the bytes and headers are the same.
+    data = np.random.default_rng(size).bytes(size)
+    file_path = upload(api, data, "bin")
+    _, item_id, name = file_path.split("/")
+    reply = httpx.get(server.state.signed_url("GET", item_id, name), timeout=30)
+    assert reply.status_code == 200
+    assert reply.content == data
+    assert reply.headers["content-length"] == str(size)
+    assert reply.headers["content-type"] == "application/octet-stream"

@@ -23,6 +23,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from magic_hour_server.api._logging import note_task_id
 from magic_hour_server.api._waiters import requested_wait
 from magic_hour_server.storage._storage import (
+    READ_AT_ONCE_BYTES,
+    READ_WHOLE_BYTES,
     NotRecorded,
     UploadTooLarge,
     api_path,
@@ -297,7 +299,11 @@ class Api:
         if method == "PUT":
             return await self._upload(request, item_id, name)
         files = self._state.files
-        found = await anyio.to_thread.run_sync(files.read_small, item_id, name)
+        # A face crop was written moments ago: it is in the page cache, and reading it
+        # here costs less than the thread hop around it. Larger files go to a thread.
+        found = files.read_small(item_id, name, READ_AT_ONCE_BYTES)
+        if found is not None and found[1] is None and found[0].st_size <= READ_WHOLE_BYTES:
+            found = await anyio.to_thread.run_sync(files.read_small, item_id, name)
         if found is None:
             return JSONResponse({"message": "Not Found"}, 404)
         stat, content = found
@@ -305,8 +311,8 @@ class Api:
         whole = FileResponse(files.path(item_id, name), media_type=media_type, stat_result=stat)
         if content is None or request.method == "HEAD":
             return whole  # streamed from the file, a chunk at a time
-        # A face crop is read in the one thread hop that found it, where streaming it
-        # would take one per step (open, each chunk, close); the headers are the same.
+        # A file read whole is answered from memory, where streaming it would take a
+        # thread hop per step (open, each chunk, close); the headers are the same.
         return Response(content, headers=dict(whole.headers))
 
     async def _upload(self, request: Request, item_id: str, name: str) -> Response:

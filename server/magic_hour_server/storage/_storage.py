@@ -29,6 +29,8 @@ WRITE_BYTES = 1024 * 1024
 """Uploads are written in batches of at least this many bytes (the memory each one holds)."""
 READ_WHOLE_BYTES = 4 * 1024 * 1024
 """Stored files up to this size are read whole (`Files.read_small`)."""
+READ_AT_ONCE_BYTES = 256 * 1024
+"""Stored files up to this size may be read by the event loop itself (`Api.storage`)."""
 
 
 class UploadTooLarge(Exception):
@@ -95,15 +97,17 @@ class Files:
             raise
         return final
 
-    def read_small(self, item_id: str, name: str) -> tuple[os.stat_result, bytes | None] | None:
-        """A stored file's status and, when it is at most `READ_WHOLE_BYTES`, its bytes;
-        None when there is no such file."""
+    def read_small(
+        self, item_id: str, name: str, limit: int = READ_WHOLE_BYTES
+    ) -> tuple[os.stat_result, bytes | None] | None:
+        """A stored file's status and, when it is at most `limit` bytes, its bytes; None
+        when there is no such file."""
         try:
             with self.path(item_id, name).open("rb") as file:
                 stat = os.fstat(file.fileno())
                 if not S_ISREG(stat.st_mode):
                     return None
-                return stat, file.read() if stat.st_size <= READ_WHOLE_BYTES else None
+                return stat, file.read() if stat.st_size <= limit else None
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
