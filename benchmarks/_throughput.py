@@ -34,7 +34,13 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
         for seed in range(settings.throughput_images)
     ]
     workers = default_workers()  # what LocalServer runs by default
+    # Both sides warmed up alike: the model loaded and run, the SDK imported and run.
     _direct(images[: min(8, len(images))], workers, workdir / "warmup")
+    asyncio.run(
+        _through_sdk(
+            server, images[: min(8, len(images))], settings.concurrency, workdir / "warmup-sdk"
+        )
+    )
     cpu_start = time.process_time()
     before = _direct(images, workers, workdir / "direct-1")
     direct_cpu = time.process_time() - cpu_start
