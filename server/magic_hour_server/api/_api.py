@@ -31,8 +31,8 @@ from magic_hour_server.storage._storage import (
     parse_api_path,
     valid_parts,
 )
+from magic_hour_server.tasks._at_once import Busy
 from magic_hour_server.tasks._database import database_went_away
-from magic_hour_server.tasks._snapshots import Busy
 from magic_hour_server.tasks._tasks import Task
 
 if TYPE_CHECKING:
@@ -93,16 +93,17 @@ class Api:
             await anyio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
-    async def _look_up(self, read: Callable[..., T], *args: Any) -> T:
-        """`read(*args)` (a store read that takes `wait`) made by the event loop itself
-        when the store can answer without waiting (SQLite): a thread hop costs more CPU
-        than such a read. Otherwise, or when the read would wait, in a worker thread."""
-        if self._state.store.reads_never_wait:
+    async def _at_once(self, call: Callable[..., T], *args: Any) -> T:
+        """`call(*args)` (a store call that takes `wait`) made by the event loop itself
+        when the store can answer without waiting (SQLite, see `tasks._at_once`): a
+        thread hop costs more CPU than such a call. Otherwise, or when it would wait, in
+        a worker thread (`_db`)."""
+        if self._state.store.answers_at_once:
             try:
-                return read(*args, wait=False)
+                return call(*args, wait=False)
             except Busy:
                 pass
-        return await self._db(read, *args)
+        return await self._db(call, *args)
 
     def operation(self, operation_id: str) -> Operation:
         """The operation named `operation_id` in openapi.yaml, for a request validated
@@ -136,7 +137,7 @@ class Api:
         key = call.headers.get("idempotency-key")
         if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
             return {"message": "Idempotency-Key must be 1 to 255 visible ASCII characters"}, 400
-        refusal, task_id = await self._db(self._create_checked, owner, target, threshold, key)
+        refusal, task_id = await self._at_once(self._create_checked, owner, target, threshold, key)
         if refusal is not None:
             return _unprocessable(refusal)
         self._state.pool.notify()
@@ -147,15 +148,16 @@ class Api:
         return {"id": task_id, "credits_charged": 0}, 200, {"Idempotency-Key": key}
 
     def _create_checked(
-        self, owner: str, target: str, threshold: float, key: str | None
+        self, owner: str, target: str, threshold: float, key: str | None, *, wait: bool = True
     ) -> tuple[str | None, str]:
-        """(why `target` cannot be used, "") or (None, the new task's id): one thread hop."""
-        refusal = self._check_target(owner, target)
+        """(why `target` cannot be used, "") or (None, the new task's id): one thread hop,
+        or none (`wait=False`)."""
+        refusal = self._check_target(owner, target, wait=wait)
         if refusal is not None:
             return refusal, ""
-        return None, self._state.store.create_task(owner, target, threshold, key)
+        return None, self._state.store.create_task(owner, target, threshold, key, wait=wait)
 
-    def _check_target(self, owner: str, target: str) -> str | None:
+    def _check_target(self, owner: str, target: str, *, wait: bool = True) -> str | None:
         """Why `target` cannot be used by `owner`, or None when it can."""
         if target.lower().startswith(("http://", "https://")):
             if len(target) > _MAX_URL_LENGTH:
@@ -177,13 +179,13 @@ class Api:
         if parts_of is None:
             return missing
         item_id, name = parts_of
-        asset = self._state.store.get_asset(item_id, name)
+        asset = self._state.store.get_asset(item_id, name, wait=wait)
         if asset is not None:
             if asset.owner != owner:
                 return missing
             return None if asset.uploaded else f"{target} has not been uploaded yet"
         # A face found by an earlier detection can be detected in again.
-        task = self._state.store.get_task(item_id)
+        task = self._state.store.get_task(item_id, wait=wait)
         if task is None or task.owner != owner or all(f.name != name for f in task.faces):
             return missing
         return None
@@ -227,7 +229,7 @@ class Api:
         return current
 
     async def _read(self, task_id: str, owner: str) -> Task | None:
-        task = await self._look_up(self._state.store.get_task, task_id)
+        task = await self._at_once(self._state.store.get_task, task_id)
         if task is None or task.owner != owner:
             return None
         note_task_id(task.id)
@@ -267,7 +269,7 @@ class Api:
             return _unprocessable("extension must be at most 16 characters long")
         result = []
         for name in names:
-            asset_id = await self._db(self._state.store.create_asset, call.owner, name)
+            asset_id = await self._at_once(self._state.store.create_asset, call.owner, name)
             url, expires = self._state.signed_url_and_expiry(
                 "PUT", asset_id, name, self._state.settings.upload_url_ttl
             )
@@ -324,7 +326,7 @@ class Api:
         if declared.isdigit() and int(declared) > limit:
             return too_large
         store = self._state.store
-        asset = await self._look_up(store.get_asset, item_id, name)
+        asset = await self._at_once(store.get_asset, item_id, name)
         if asset is None:
             return JSONResponse({"message": "Not Found"}, 404)
         try:

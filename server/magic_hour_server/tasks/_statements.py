@@ -61,7 +61,14 @@ ENDED: dict[str, Any] = {
 COMPLETE_HELD = tasks.update().where(HELD).values(status="complete", progress=1.0, **ENDED)
 FAIL_HELD = tasks.update().where(HELD).values(status="error", **ENDED)
 INSERT_TASK = tasks.insert()
+NEW_TASK = [
+    "id", "owner", "status", "target", "threshold", "progress", "created_at", "updated_at",
+    "idempotency_key",
+]  # fmt: skip
+"""The values a new task is inserted with (`INSERT_TASK`)."""
 INSERT_ASSET = assets.insert()
+NEW_ASSET = ["id", "owner", "name", "created_at"]
+"""The values a new upload is inserted with (`INSERT_ASSET`)."""
 SELECT_ASSET = sa.select(assets.c.id, assets.c.owner, assets.c.name, assets.c.uploaded_at).where(
     (assets.c.id == sa.bindparam("asset_id")) & (assets.c.name == sa.bindparam("asset_name"))
 )

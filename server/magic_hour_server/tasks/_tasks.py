@@ -14,6 +14,7 @@ import base64
 import contextlib
 import secrets
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from magic_hour_server.tasks import _statements as sql
+from magic_hour_server.tasks._at_once import AtOnce, Busy, file_of
 from magic_hour_server.tasks._database import (
     READ_ONLY,
     assets,
@@ -32,7 +34,6 @@ from magic_hour_server.tasks._database import (
     prepare,
     tasks,
 )
-from magic_hour_server.tasks._snapshots import Busy, SnapshotReader, file_of
 
 LEASE_SECONDS = 30.0
 """How long a worker's claim on a task lasts without a heartbeat; then another takes it."""
@@ -111,14 +112,20 @@ class Store:
         )
         prepare(self._engine, migrate=migrate)
         sqlite_file = file_of(url)
-        self._snapshots = SnapshotReader(sqlite_file) if sqlite_file is not None else None
+        self._at_once = AtOnce(sqlite_file) if sqlite_file is not None else None
 
     @property
-    def reads_never_wait(self) -> bool:
-        """Whether `get_task` and `get_asset` can be asked not to wait (`wait=False`): a
-        SQLite file, whose readers take no lock. On PostgreSQL a read is a network round
+    def answers_at_once(self) -> bool:
+        """Whether the methods that take `wait` can be asked not to wait (`wait=False`,
+        see `_at_once`): a SQLite file. On PostgreSQL every statement is a network round
         trip: it is made from a thread that may wait."""
-        return self._snapshots is not None
+        return self._at_once is not None
+
+    def _now(self) -> AtOnce:
+        """The statements that never wait; `Busy` when this database has none."""
+        if self._at_once is None:
+            raise Busy("on this database every statement may wait")
+        return self._at_once
 
     def readiness(self) -> str | None:
         """None when the database answers at this code's schema; else why not."""
@@ -152,8 +159,8 @@ class Store:
 
     def close(self) -> None:
         self._closed.set()
-        if self._snapshots is not None:
-            self._snapshots.close()
+        if self._at_once is not None:
+            self._at_once.close()
         self._engine.dispose()
 
     @contextlib.contextmanager
@@ -172,36 +179,48 @@ class Store:
     # Tasks
 
     def create_task(
-        self, owner: str, target: str, threshold: float, idempotency_key: str | None = None
+        self,
+        owner: str,
+        target: str,
+        threshold: float,
+        idempotency_key: str | None = None,
+        *,
+        wait: bool = True,
     ) -> str:
         """A new queued task's id; with `idempotency_key`, the id of the task this owner
         already created with that key, if any (a create sent again after its answer was
-        lost makes no second task)."""
+        lost makes no second task). With `wait=False`, `Busy` is raised instead of
+        waiting for the database, nothing created."""
         if idempotency_key is not None:
-            existing = self._task_for_key(owner, idempotency_key)
+            existing = self._task_for_key(owner, idempotency_key, wait=wait)
             if existing is not None:
                 return existing
         task_id, now = new_id(), time.time()
+        values = {
+            "id": task_id, "owner": owner, "status": "queued", "target": target,
+            "threshold": threshold, "progress": 0.0, "created_at": now,
+            "updated_at": now, "idempotency_key": idempotency_key,
+        }  # fmt: skip
         try:
+            if not wait:
+                self._now().insert_task(values)
+                return task_id
             with self._engine.begin() as db:
-                db.execute(
-                    sql.INSERT_TASK,
-                    {
-                        "id": task_id, "owner": owner, "status": "queued", "target": target,
-                        "threshold": threshold, "progress": 0.0, "created_at": now,
-                        "updated_at": now, "idempotency_key": idempotency_key,
-                    },
-                )  # fmt: skip
+                db.execute(sql.INSERT_TASK, values)
                 self._notify(db, TASK_QUEUED, task_id)
-        except sa.exc.IntegrityError:
+        except (sa.exc.IntegrityError, sqlite3.IntegrityError):
             # The same key, sent twice at once: the other request made the task.
-            existing = self._task_for_key(owner, idempotency_key) if idempotency_key else None
+            existing = (
+                self._task_for_key(owner, idempotency_key, wait=wait) if idempotency_key else None
+            )
             if existing is None:
                 raise
             return existing
         return task_id
 
-    def _task_for_key(self, owner: str, key: str) -> str | None:
+    def _task_for_key(self, owner: str, key: str, *, wait: bool = True) -> str | None:
+        if not wait:
+            return self._now().task_for_key(owner, key)
         with self._reading() as db:
             row = db.execute(sql.SELECT_TASK_BY_KEY, {"owner": owner, "key": key}).first()
             db.rollback()
@@ -209,11 +228,9 @@ class Store:
 
     def get_task(self, task_id: str, *, wait: bool = True) -> Task | None:
         """The task and its faces, or None. With `wait=False`, `Busy` is raised instead of
-        waiting for the database (always, unless `reads_never_wait`)."""
+        waiting for the database (always, unless `answers_at_once`)."""
         if not wait:
-            if self._snapshots is None:
-                raise Busy("this database's reads may wait")
-            snapshot = self._snapshots.task(task_id)
+            snapshot = self._now().task(task_id)
             return None if snapshot is None else _task(*snapshot)
         with self._reading() as db:
             row = db.execute(sql.SELECT_TASK, {"task_id": task_id}).first()
@@ -375,21 +392,21 @@ class Store:
 
     # Uploaded assets
 
-    def create_asset(self, owner: str, name: str) -> str:
+    def create_asset(self, owner: str, name: str, *, wait: bool = True) -> str:
+        """A new upload's id. With `wait=False`, as for `create_task`."""
         asset_id = new_id()
+        values = {"id": asset_id, "owner": owner, "name": name, "created_at": time.time()}
+        if not wait:
+            self._now().insert_asset(values)
+            return asset_id
         with self._engine.begin() as db:
-            db.execute(
-                sql.INSERT_ASSET,
-                {"id": asset_id, "owner": owner, "name": name, "created_at": time.time()},
-            )
+            db.execute(sql.INSERT_ASSET, values)
         return asset_id
 
     def get_asset(self, asset_id: str, name: str, *, wait: bool = True) -> Asset | None:
         """The upload, or None. With `wait=False`, as for `get_task`."""
         if not wait:
-            if self._snapshots is None:
-                raise Busy("this database's reads may wait")
-            row = self._snapshots.asset(asset_id, name)
+            row = self._now().asset(asset_id, name)
         else:
             with self._reading() as db:
                 params = {"asset_id": asset_id, "asset_name": name}
