@@ -13,7 +13,8 @@ each time. At 16 photos in flight that bookkeeping was the largest part of the
   queued requests given an idle connection to their origin, a new one, or an idle
   one's place. Unlike httpcore 1.0.9 it counts idle connections, not all of them, and
   never closes a connection already given to a queued request (encode/httpcore#1110);
-- each connection's socket is looked up once (`_SocketOnce`), not on every check.
+- each connection's socket is looked up once (`_SocketOnce`), not on every check of
+  whether the server closed it.
 
 Both apply to HTTP/1.1 pools (httpx's default) of the httpcore versions they were
 written against (1.0.x); otherwise the clients are httpx's own. A client passed as
@@ -31,6 +32,7 @@ from typing import Any, TypeVar
 
 import httpcore
 import httpx
+from httpcore._utils import is_socket_readable
 
 __all__ = ["lighten", "new_async_http", "new_sync_http"]
 
@@ -155,7 +157,8 @@ class _SocketOnce(httpcore.AsyncNetworkBackend):
 
 
 class _Stream(httpcore.AsyncNetworkStream):
-    """A stream whose `get_extra_info("socket")` is the socket found when it was made."""
+    """A stream whose socket (`get_extra_info("socket")`, and `"is_readable"`, which the
+    pool asks of each idle connection) is the one found when it was made."""
 
     def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
         self._stream = stream
@@ -181,4 +184,6 @@ class _Stream(httpcore.AsyncNetworkStream):
     def get_extra_info(self, info: str) -> Any:
         if info == "socket":
             return self._socket
+        if info == "is_readable":  # asked of every idle connection, on every pass
+            return is_socket_readable(self._socket)
         return self._stream.get_extra_info(info)
