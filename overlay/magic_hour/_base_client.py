@@ -93,7 +93,7 @@ class BaseClient(Generic[HttpT]):
         self._attach()
 
     def _new_http(self) -> HttpT:
-        """The httpx client to use when none is given (`_transport`)."""
+        """The httpx client to use when none is given (see `_client`)."""
         raise NotImplementedError
 
     def _attach(self) -> None:

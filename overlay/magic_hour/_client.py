@@ -1,19 +1,46 @@
 """`Client` (blocking) and `AsyncClient` (asyncio): the same settings and resources, each
-with its driver."""
+with its driver; and the httpx clients they make for themselves when given none: httpx's,
+with lighter connection pool bookkeeping.
+
+httpcore 1.0's connection pool re-examines every connection each time a request starts
+or a response ends (`_assign_requests_to_connections`). For each idle connection it
+counts all the connections again (quadratic, and a count of all where it means idle
+ones: encode/httpcore#1035), and asks whether the server closed the socket, which on
+asyncio goes through anyio's `extra` attributes: a dict built and a `getpeername` call
+each time. At 16 photos in flight that bookkeeping was the largest part of the
+`AsyncClient`'s CPU per photo. Here:
+
+- `_assign` makes the pool's decisions in one pass: closed connections dropped, expired
+  ones closed, idle ones beyond `max_keepalive_connections` closed (oldest first),
+  queued requests given an idle connection to their origin, a new one, or an idle
+  one's place. Unlike httpcore 1.0.9 it counts idle connections, not all of them, and
+  never closes a connection already given to a queued request (encode/httpcore#1110);
+- each connection's socket is looked up once (`_SocketOnce`), not on every check of
+  whether the server closed it.
+
+Both apply to HTTP/1.1 pools (httpx's default) of the httpcore versions they were
+written against (1.0.x); otherwise the clients are httpx's own. A client passed as
+`httpx_client=` is used as given.
+"""
 
 from __future__ import annotations
 
+# The network backend's methods take `timeout=` because httpcore's interface does.
+# ruff: noqa: ASYNC109
 import importlib.util
+import ssl
 import sys
-from typing import Self
+from collections.abc import Iterable
+from typing import Any, Self, TypeVar
 
+import httpcore
 import httpx
+from httpcore._utils import is_socket_readable
 
 from ._async_resources import AsyncV1
 from ._base_client import BaseClient
 from ._drivers import AsyncDriver, SyncDriver
 from ._resources import V1
-from ._transport import new_async_http, new_sync_http
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -84,3 +111,158 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+# The httpx clients the SDK makes for itself (see the module's docstring).
+
+_KNOWN_HTTPCORE = httpcore.__version__.startswith("1.0.")
+
+
+def new_sync_http() -> httpx.Client:
+    """The `httpx.Client` a `Client` makes when it is given none."""
+    return lighten(httpx.Client())
+
+
+def new_async_http() -> httpx.AsyncClient:
+    """The `httpx.AsyncClient` an `AsyncClient` makes when it is given none."""
+    return lighten(httpx.AsyncClient())
+
+
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+
+
+def lighten(http: HttpT) -> HttpT:
+    """`http`, its pool doing its bookkeeping in one pass (async: its sockets looked up
+    once), when it has httpx's own HTTP/1.1 transport over a known httpcore; else as
+    it was."""
+    pool = getattr(http._transport, "_pool", None)
+    if not _KNOWN_HTTPCORE or getattr(pool, "_http2", True):
+        return http
+    if type(pool) is httpcore.ConnectionPool:
+        pool.__class__ = _SyncPool
+    elif type(pool) is httpcore.AsyncConnectionPool:
+        pool.__class__ = _AsyncPool
+        pool._network_backend = _SocketOnce(pool._network_backend)
+    return http
+
+
+def _assign(pool: Any) -> list[Any]:
+    """httpcore's `_assign_requests_to_connections`, in one pass: the connections to
+    close, for the caller to close outside the pool's lock.
+
+    A connection given to a request that has not started on it yet still reads as idle:
+    it is neither closed as surplus nor given to a second request (httpcore closes it,
+    encode/httpcore#1110, and the request goes back in the queue for a new one).
+    """
+    taken = {id(request.connection) for request in pool._requests if request.connection}
+    closing: list[Any] = []
+    kept: list[Any] = []
+    idle: list[Any] = []
+    for connection in pool._connections:
+        if connection.is_closed():
+            continue
+        if connection.has_expired():
+            closing.append(connection)
+            continue
+        kept.append(connection)
+        if connection.is_idle() and id(connection) not in taken:
+            idle.append(connection)
+    surplus = len(idle) - pool._max_keepalive_connections
+    if surplus > 0:
+        # The longest idle first: connections are appended as they are made.
+        for connection in idle[:surplus]:
+            kept.remove(connection)
+            closing.append(connection)
+        idle = idle[surplus:]
+    pool._connections = kept
+    queued = [request for request in pool._requests if request.is_queued()]
+    for pool_request in queued:
+        origin = pool_request.request.url.origin
+        usable = next((c for c in idle if c.can_handle_request(origin)), None)
+        if usable is not None:
+            idle.remove(usable)
+            pool_request.assign_to_connection(usable)
+            continue
+        if len(kept) >= pool._max_connections:
+            if not idle:
+                continue  # the request waits for a connection to come free
+            spare = idle.pop(0)  # idle, for another origin
+            kept.remove(spare)
+            closing.append(spare)
+        connection = pool.create_connection(origin)
+        kept.append(connection)
+        pool_request.assign_to_connection(connection)
+    return closing
+
+
+class _SyncPool(httpcore.ConnectionPool):
+    """httpcore's pool, its bookkeeping in one pass (`_assign`)."""
+
+    def _assign_requests_to_connections(self) -> list[Any]:
+        return _assign(self)
+
+
+class _AsyncPool(httpcore.AsyncConnectionPool):
+    """httpcore's async pool, its bookkeeping in one pass (`_assign`)."""
+
+    def _assign_requests_to_connections(self) -> list[Any]:
+        return _assign(self)
+
+
+class _SocketOnce(httpcore.AsyncNetworkBackend):
+    """A network backend whose streams look their socket up once."""
+
+    def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
+        self._backend = backend
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _Stream(stream)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._backend.connect_unix_socket(path, timeout, socket_options))
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """A stream whose socket (`get_extra_info("socket")`, and `"is_readable"`, which the
+    pool asks of each idle connection) is the one found when it was made."""
+
+    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+        self._stream = stream
+        self._socket = stream.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._stream.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "socket":
+            return self._socket
+        if info == "is_readable":  # asked of every idle connection, on every pass
+            return is_socket_readable(self._socket)
+        return self._stream.get_extra_info(info)

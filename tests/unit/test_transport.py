@@ -13,7 +13,7 @@ import httpcore
 import httpx
 import pytest
 from magic_hour import AsyncClient, Client
-from magic_hour._transport import lighten, new_async_http, new_sync_http
+from magic_hour._client import lighten, new_async_http, new_sync_http
 
 pytestmark = pytest.mark.timeout(60)
 
