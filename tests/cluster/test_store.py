@@ -204,3 +204,21 @@ def test_writes_at_once_are_the_same_rows_and_say_busy_while_a_writer_holds_the_
     assert counts == [1, 1]  # nothing half-made by the refused calls
     assert store.create_asset("me", "later.png", wait=False) != asset_id
     store.close()
+
+
+def test_the_log_of_writes_made_at_once_is_checkpointed_even_when_nothing_else_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from magic_hour_server.tasks import _at_once
+
+    monkeypatch.setattr(_at_once, "CHECKPOINT_PAGES", 2000)  # a smaller bound, a faster test
+    database = tmp_path / "tasks.sqlite3"
+    store = Store(database)
+    for _ in range(3000):  # only the event loop's connection writes: ~2 log pages each
+        store.create_asset("me", "input.png", wait=False)
+    # The log file is as large as it ever was: it is reused from its start after a
+    # checkpoint. It went past SQLite's usual 1000 pages (the checkpoints were left to
+    # the other connections), and no further than the bound (then this one made them).
+    pages = (tmp_path / "tasks.sqlite3-wal").stat().st_size // 4096
+    assert 1500 < pages < 2100, pages
+    store.close()

@@ -5,14 +5,14 @@ its database call than on the call: under load a hop cost ~0.6 ms across the eve
 and a worker thread, where the statement itself is ~20 us of sqlite3. On SQLite in WAL
 mode a reader takes no lock a writer holds (it reads the last committed snapshot), a
 commit does not wait for the disk (synchronous=NORMAL), and a short insert can take the
-write lock whenever no worker is in the middle of its own transaction. So the event
-loop runs such statements itself, on a connection of its own that never waits: its busy
+write lock whenever no worker is in the middle of its own transaction. So the event loop
+runs such statements itself, on a connection of its own that never waits: its busy
 timeout is zero and it leaves checkpoints (which do wait for the disk) to the store's
-other connections. When SQLite would make it wait (another writer holds the lock, or
-recovery after a crash), or anything else goes wrong, `Busy` is raised at once, nothing
-is written, and the caller makes the same call in a thread, through the store's engine,
-which waits and reports errors as usual. The statements are the store's own
-(`_statements`), compiled once.
+other connections, unless nothing else writes (`CHECKPOINT_PAGES`). When SQLite would
+make it wait (another writer holds the lock, or recovery after a crash), or anything
+else goes wrong, `Busy` is raised at once, nothing is written, and the caller makes the
+same call in a thread, through the store's engine, which waits and reports errors as
+usual. The statements are the store's own (`_statements`), compiled once.
 """
 
 from __future__ import annotations
@@ -27,6 +27,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
 from magic_hour_server.tasks import _statements as statements
+
+CHECKPOINT_PAGES = 10_000
+"""The log size (pages) past which the event loop's connection checkpoints it itself."""
 
 
 class Busy(Exception):
@@ -77,7 +80,10 @@ class AtOnce:
                     self._path, timeout=0, isolation_level=None, check_same_thread=False
                 )
                 db.execute("PRAGMA foreign_keys=ON")
-                db.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints wait on the disk
+                # Checkpoints wait on the disk: leave them to the store's connections (at
+                # SQLite's 1000 pages), unless nothing else writes and the log grows ten
+                # times past that.
+                db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
                 self._opened.append(db)
             self._local.db = db
         return db
