@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
 from magic_hour_server.tasks import _statements as statements
+from magic_hour_server.tasks._database import SQLITE_PRAGMAS
 
 CHECKPOINT_PAGES = 10_000
 """The log size (pages) past which the event loop's connection checkpoints it itself."""
@@ -79,7 +80,8 @@ class AtOnce:
                 db = sqlite3.connect(
                     self._path, timeout=0, isolation_level=None, check_same_thread=False
                 )
-                db.execute("PRAGMA foreign_keys=ON")
+                for pragma in SQLITE_PRAGMAS:  # as the store's own connections
+                    db.execute(f"PRAGMA {pragma}")
                 # Checkpoints wait on the disk: leave them to the store's connections (at
                 # SQLite's 1000 pages), unless nothing else writes and the log grows ten
                 # times past that.

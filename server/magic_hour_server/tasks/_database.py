@@ -16,6 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON")
+"""Set on every SQLite connection: readers beside the writer, commits that do not wait
+for the disk (WAL with synchronous=NORMAL: durable at the next checkpoint), and foreign
+keys."""
 READ_ONLY = "magic_hour_read_only"
 """An execution option: this connection's transactions only read (`Store._reading`)."""
 
@@ -77,7 +81,7 @@ def engine_for(url: str) -> sa.Engine:
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi: Any, _record: Any) -> None:
             dbapi.isolation_level = None  # transactions are begun below, IMMEDIATE
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON"):
+            for pragma in SQLITE_PRAGMAS:
                 dbapi.execute(f"PRAGMA {pragma}")
             dbapi.execute("PRAGMA busy_timeout=5000")
 
