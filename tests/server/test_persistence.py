@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from magic_hour_server import LocalServer
+from magic_hour_server.storage._storage import STALE_SECONDS
 
 from tests.server.conftest import start, upload, wait
 from tests.server.images import astronaut, encode, three_faces
@@ -86,3 +88,17 @@ def test_uploads_past_retention_are_deleted(tmp_path: Path) -> None:
             time.sleep(0.1)
         reply = api.post("/v1/face-detection", json={"assets": {"target_file_path": path}})
         assert reply.status_code == 422
+
+
+def test_the_sweep_deletes_old_partial_writes_and_leaves_fresh_ones(tmp_path: Path) -> None:
+    with LocalServer(data_dir=tmp_path, tokens=TOKENS, sweep_interval=0.2, workers=0):
+        fresh, old = tmp_path / "tmp" / "tmpfresh", tmp_path / "tmp" / "tmpold"
+        fresh.write_bytes(b"being written")
+        old.write_bytes(b"cut short long ago")
+        long_ago = time.time() - STALE_SECONDS - 60
+        os.utime(old, (long_ago, long_ago))
+        deadline = time.monotonic() + 30
+        while old.exists():
+            assert time.monotonic() < deadline, "the sweep did not run"
+            time.sleep(0.1)
+        assert fresh.exists()

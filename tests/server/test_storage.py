@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -10,7 +12,13 @@ import httpx
 import numpy as np
 import pytest
 from magic_hour_server import LocalServer
-from magic_hour_server.storage._storage import WRITE_BYTES, Files, NotRecorded, UploadTooLarge
+from magic_hour_server.storage._storage import (
+    STALE_SECONDS,
+    WRITE_BYTES,
+    Files,
+    NotRecorded,
+    UploadTooLarge,
+)
 
 from tests.server.conftest import detect, upload
 from tests.server.images import astronaut, encode
@@ -221,3 +229,22 @@ def test_a_stored_file_is_served_whole_whatever_way_it_is_read(
     assert reply.content == data
     assert reply.headers["content-length"] == str(size)
     assert reply.headers["content-type"] == "application/octet-stream"
+
+
+def test_a_process_starting_in_a_shared_directory_leaves_the_others_writes(
+    tmp_path: Path,
+) -> None:
+    # A cluster's processes share the directory: a worker starting again after a crash
+    # must not delete the crop another worker is writing now, only old leftovers. A
+    # process alone on its directory removes every leftover at once.
+    Files(tmp_path)
+    writing, leftover = tmp_path / "tmp" / "tmpwriting.png", tmp_path / "tmp" / "tmpold"
+    writing.write_bytes(b"in progress")
+    leftover.write_bytes(b"cut short")
+    old = time.time() - STALE_SECONDS - 60
+    os.utime(leftover, (old, old))
+
+    Files(tmp_path, shared=True)
+    assert writing.exists() and not leftover.exists()
+    Files(tmp_path)
+    assert not writing.exists()

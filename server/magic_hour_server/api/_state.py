@@ -34,7 +34,8 @@ class ServerState:
             migrate=settings.role != "worker",
         )
         claim_directory(settings.data_dir, self.store.identity())
-        self.files = Files(settings.data_dir)
+        # In a cluster the directory is shared: a process starting leaves the others' writes.
+        self.files = Files(settings.data_dir, shared=self.store.dialect != "sqlite")
         self.signer = Signer(load_or_create_key(settings.data_dir / "signing.key"))
         self.pool = WorkerPool(settings, self.store, self.files, detector, self.outcomes)
         self.listener: Listener | None = None

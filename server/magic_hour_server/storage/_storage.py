@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from stat import S_ISREG
@@ -29,6 +30,8 @@ WRITE_BYTES = 1024 * 1024
 """Uploads are written in batches of at least this many bytes (the memory each one holds)."""
 READ_WHOLE_BYTES = 4 * 1024 * 1024
 """Stored files up to this size are read whole (`Files.read_small`)."""
+STALE_SECONDS = 3600.0
+"""A file in `tmp` not written to for this long is a leftover of a write cut short."""
 READ_AT_ONCE_BYTES = 256 * 1024
 """Stored files up to this size may be read by the event loop itself (`Api.storage`)."""
 
@@ -65,14 +68,31 @@ def api_path(item_id: str, name: str) -> str:
 class Files:
     """`<data dir>/files/<id>/<name>`, with partial writes kept in `<data dir>/tmp`."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *, shared: bool = False) -> None:
+        """`shared`: other processes use `data_dir` too (a cluster), and may be writing in
+        `tmp` right now."""
         self.root = data_dir / "files"
         self.tmp = data_dir / "tmp"
         self.root.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
-        # Leftovers of writes cut short by a crash.
+        self.remove_leftovers(STALE_SECONDS if shared else 0.0)
+
+    def remove_leftovers(self, older_than: float = STALE_SECONDS) -> int:
+        """Delete writes cut short by a crash: the files in `tmp` not written to for
+        `older_than` seconds (0: all of them, for a process alone on its directory; in a
+        cluster, a worker starting again must not delete what another is writing right
+        now). How many went."""
+        cutoff = time.time() - older_than
+        removed = 0
         for leftover in self.tmp.iterdir():
+            try:
+                if older_than > 0 and leftover.lstat().st_mtime > cutoff:
+                    continue
+            except FileNotFoundError:
+                continue  # finished meanwhile
             _remove(leftover)
+            removed += 1
+        return removed
 
     def path(self, item_id: str, name: str) -> Path:
         if not valid_parts(item_id, name):

@@ -360,6 +360,10 @@ class WorkerPool:
         for asset_id in assets:
             self._store.delete_asset(asset_id)
             self._files.remove(asset_id)
-        if tasks or assets:
-            log.info("retention: deleted %d tasks and %d uploads", len(tasks), len(assets))
+        leftovers = self._files.remove_leftovers()
+        if tasks or assets or leftovers:
+            log.info(
+                "retention: deleted %d tasks, %d uploads and %d partial writes",
+                len(tasks), len(assets), leftovers,
+            )  # fmt: skip
         return len(tasks) + len(assets)
