@@ -92,7 +92,7 @@ def _direct(images: list[Path], workers: int, out: Path) -> float:
     from magic_hour_server.detection._detector import default_detector
     from magic_hour_server.detection._processing import process_image
     from magic_hour_server.storage._storage import Files
-    from magic_hour_server.tasks._tasks import new_id
+    from magic_hour_server.tasks._records import new_id
 
     files = Files(out)
     detector = default_detector()

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from magic_hour_server.tasks._at_once import Busy
-from magic_hour_server.tasks._tasks import Face, Store
+from magic_hour_server.tasks._records import Face
+from magic_hour_server.tasks._tasks import Store
 
 from tests.cluster.postgres import Postgres
 

@@ -33,7 +33,7 @@ from magic_hour_server.storage._storage import (
 )
 from magic_hour_server.tasks._at_once import Busy
 from magic_hour_server.tasks._database import database_went_away
-from magic_hour_server.tasks._tasks import Task
+from magic_hour_server.tasks._records import Task
 
 if TYPE_CHECKING:
     from magic_hour_server.api._state import ServerState

@@ -1,4 +1,5 @@
-"""Task, face and upload records, shared by the API and the workers.
+"""The task store: tasks, faces and uploads (`_records`), shared by the API and the
+workers.
 
 One set of queries (SQLAlchemy Core) over SQLite in the data directory (the default) or
 PostgreSQL (`_database`). Workers claim a task under a lease that they renew while they
@@ -10,15 +11,11 @@ also announced with NOTIFY, so other processes wake at once (`_notify`).
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import secrets
-import socket
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,57 +31,19 @@ from magic_hour_server.tasks._database import (
     prepare,
     tasks,
 )
+from magic_hour_server.tasks._records import (
+    Asset,
+    Face,
+    Task,
+    face_row,
+    new_id,
+    task_from,
+)
 
 LEASE_SECONDS = 30.0
 """How long a worker's claim on a task lasts without a heartbeat; then another takes it."""
 TASK_CHANGED = "magic_hour_task_changed"  # PostgreSQL NOTIFY channels
 TASK_QUEUED = "magic_hour_task_queued"
-
-
-def worker_name() -> str:
-    """This process's name as a lease owner: host, process id and a random part."""
-    import os
-
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-def new_id() -> str:
-    """A random, URL- and file-name-safe id (24 lower-case letters and digits)."""
-    return base64.b32encode(secrets.token_bytes(15)).decode().lower()
-
-
-@dataclass(frozen=True)
-class Face:
-    frame: int
-    index: int
-    box: tuple[int, int, int, int]
-    score: float
-    frame_time: float | None
-
-    @property
-    def name(self) -> str:
-        return f"{self.frame}-{self.index}.png"
-
-
-@dataclass(frozen=True)
-class Task:
-    id: str
-    owner: str
-    status: str
-    target: str
-    threshold: float
-    progress: float
-    error_message: str | None
-    created_at: float
-    faces: list[Face] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Asset:
-    id: str
-    owner: str
-    name: str
-    uploaded: bool
 
 
 class Store:
@@ -231,14 +190,14 @@ class Store:
         waiting for the database (always, unless `answers_at_once`)."""
         if not wait:
             snapshot = self._now().task(task_id)
-            return None if snapshot is None else _task(*snapshot)
+            return None if snapshot is None else task_from(*snapshot)
         with self._reading() as db:
             row = db.execute(sql.SELECT_TASK, {"task_id": task_id}).first()
             if row is None:
                 return None
             found = db.execute(sql.SELECT_FACES, {"task_id": task_id}).all()
             db.rollback()
-        return _task(row, found)
+        return task_from(row, found)
 
     def claim_next(self, worker: str = "local", lease: float = LEASE_SECONDS) -> Task | None:
         """The oldest queued task, or one whose lease ran out, now `rendering` under a lease
@@ -326,7 +285,7 @@ class Store:
 
     def _insert_faces(self, db: sa.Connection, task_id: str, found: Sequence[Face]) -> None:
         if found:
-            db.execute(self._face_upsert, [_face_row(task_id, face) for face in found])
+            db.execute(self._face_upsert, [face_row(task_id, face) for face in found])
 
     def _locked(self, db: sa.Connection, task_id: str, worker: str) -> bool:
         """Whether `worker` holds `task_id`, locking its row until the transaction ends."""
@@ -444,17 +403,3 @@ class Store:
     def delete_asset(self, asset_id: str) -> None:
         with self._engine.begin() as db:
             db.execute(assets.delete().where(assets.c.id == asset_id))
-
-
-def _task(row: Sequence[Any], found: Sequence[Sequence[Any]]) -> Task:
-    """A task from its row (`sql.TASK_COLUMNS`) and its faces' rows (`sql.FACE_COLUMNS`)."""
-    task_faces = [Face(f[0], f[1], (f[2], f[3], f[4], f[5]), f[6], f[7]) for f in found]
-    return Task(*row, faces=task_faces)  # type: ignore[misc]
-
-
-def _face_row(task_id: str, face: Face) -> dict[str, Any]:
-    return {
-        "task_id": task_id, "frame": face.frame, "idx": face.index,
-        "x": face.box[0], "y": face.box[1], "width": face.box[2], "height": face.box[3],
-        "score": face.score, "frame_time": face.frame_time,
-    }  # fmt: skip

@@ -17,7 +17,8 @@ from magic_hour_server.storage._fetch import download, extension_of
 from magic_hour_server.storage._storage import Files, parse_api_path
 from magic_hour_server.tasks._database import database_went_away
 from magic_hour_server.tasks._outcomes import ScriptedOutcomes
-from magic_hour_server.tasks._tasks import Face, Store, Task, worker_name
+from magic_hour_server.tasks._records import Face, Task, worker_name
+from magic_hour_server.tasks._tasks import Store
 from magic_hour_server.video._video import process_video
 
 if TYPE_CHECKING:
