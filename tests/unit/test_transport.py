@@ -1,9 +1,12 @@
-"""The SDK's own httpx clients (`_transport`): the same pool decisions as httpcore's, in
-one pass, against a real HTTP/1.1 server on loopback that counts its connections."""
+"""The SDK's own httpx clients (`_client.py`): the same pool decisions as httpcore's, in
+one pass, and on asyncio connections on asyncio's own streams, against a real HTTP/1.1
+server on loopback (plain and TLS) that counts its connections."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -12,15 +15,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpcore
 import httpx
 import pytest
+import trustme
 from magic_hour import AsyncClient, Client
+from magic_hour import _client as client_module
 from magic_hour._client import lighten, new_async_http, new_sync_http
 
 pytestmark = pytest.mark.timeout(60)
 
+BIG = bytes(range(256)) * (3 * 4096)  # 3 MiB: many reads, and writes that wait to drain
+
 
 class _Server(ThreadingHTTPServer):
     """Keep-alive HTTP/1.1 on loopback: `/` answers at once, `/slow` after 0.2 s, `/drop`
-    answers and then closes the connection without saying so."""
+    answers and then closes the connection without saying so, `/big` sends `BIG`; a PUT
+    answers with the length and a digest of what it read."""
 
     daemon_threads = True
 
@@ -39,12 +47,21 @@ class _Server(ThreadingHTTPServer):
             def do_GET(handler) -> None:
                 if handler.path == "/slow":
                     time.sleep(0.2)
+                body = BIG if handler.path == "/big" else b"ok"
                 handler.send_response(200)
-                handler.send_header("Content-Length", "2")
+                handler.send_header("Content-Length", str(len(body)))
                 handler.end_headers()
-                handler.wfile.write(b"ok")
+                handler.wfile.write(body)
                 if handler.path == "/drop":
                     handler.close_connection = True
+
+            def do_PUT(handler) -> None:
+                body = handler.rfile.read(int(handler.headers["Content-Length"]))
+                answer = f"{len(body)} {hash(body)}".encode()
+                handler.send_response(200)
+                handler.send_header("Content-Length", str(len(answer)))
+                handler.end_headers()
+                handler.wfile.write(answer)
 
             def log_message(handler, *args: object) -> None:
                 pass
@@ -68,7 +85,7 @@ def test_the_clients_the_sdk_makes_have_the_one_pass_pool() -> None:
     assert type(sync_http._transport._pool).__name__ == "_SyncPool"  # type: ignore[attr-defined]
     pool = async_http._transport._pool  # type: ignore[attr-defined]
     assert type(pool).__name__ == "_AsyncPool"
-    assert type(pool._network_backend).__name__ == "_SocketOnce"
+    assert type(pool._network_backend).__name__ == "_Backend"
     assert type(Client(token="t")._http._transport._pool).__name__ == "_SyncPool"  # type: ignore[attr-defined]
     given = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
     assert Client(token="t", httpx_client=given)._http is given  # used as given
@@ -139,3 +156,121 @@ def test_an_http2_client_is_left_as_httpx_makes_it() -> None:
     http2 = httpx.Client()
     http2._transport._pool = pool  # type: ignore[attr-defined]
     assert type(lighten(http2)._transport._pool) is httpcore.ConnectionPool  # type: ignore[attr-defined]
+
+
+def _streams(http: httpx.AsyncClient) -> list[object]:
+    """The network streams of the pool's open connections."""
+    pool = http._transport._pool  # type: ignore[attr-defined]
+    return [connection._connection._network_stream for connection in pool.connections]
+
+
+def test_on_asyncio_connections_are_asyncio_streams_and_carry_large_bodies(
+    server: _Server,
+) -> None:
+    async def run() -> None:
+        async with new_async_http() as http:
+            assert (await http.get(f"{server.url}/big")).content == BIG
+            reply = await http.put(server.url, content=BIG)
+            assert reply.text == f"{len(BIG)} {hash(BIG)}"
+            streams = _streams(http)
+            assert [type(stream).__name__ for stream in streams] == ["_AsyncioStream"]
+            sock = streams[0].get_extra_info("socket")  # type: ignore[attr-defined]
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+
+    asyncio.run(run())
+    assert server.connections == 1
+
+
+def test_without_asyncio_the_default_backend_is_used(
+    server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What happens under trio (through anyio): httpcore's own streams, socket cached.
+    monkeypatch.setattr(client_module, "_on_asyncio", lambda: False)
+
+    async def run() -> None:
+        async with new_async_http() as http:
+            assert (await http.get(f"{server.url}/big")).content == BIG
+            await asyncio.sleep(0.01)
+            assert [type(stream).__name__ for stream in _streams(http)] == ["_Stream"]
+
+    asyncio.run(run())
+
+
+def test_socket_options_are_applied() -> None:
+    async def run() -> int:
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            port = listener.getsockname()[1]
+            transport = httpx.AsyncHTTPTransport(
+                socket_options=[(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+            )
+            async with lighten(httpx.AsyncClient(transport=transport)) as http:
+                backend = http._transport._pool._network_backend  # type: ignore[attr-defined]
+                stream = await backend.connect_tcp(
+                    "127.0.0.1", port, 5.0, None, [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+                )
+                try:
+                    value: int = stream.get_extra_info("socket").getsockopt(
+                        socket.SOL_SOCKET, socket.SO_KEEPALIVE
+                    )
+                finally:
+                    await stream.aclose()
+                return value
+
+    assert asyncio.run(run()) == 1
+
+
+def test_timeouts_and_refusals_are_httpx_errors(server: _Server) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        refused = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    # Nothing listens there now.
+
+    async def run() -> None:
+        async with new_async_http() as http:
+            with pytest.raises(httpx.ReadTimeout):
+                await http.get(f"{server.url}/slow", timeout=0.05)
+            with pytest.raises(httpx.ConnectError):
+                await http.get(refused)
+            assert (await http.get(server.url)).text == "ok"  # the pool is still usable
+
+    asyncio.run(run())
+
+
+@pytest.fixture(scope="module")
+def authority() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_server(authority: trustme.CA) -> Iterator[_Server]:
+    running = _Server()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("localhost").configure_cert(context)
+    running.socket = context.wrap_socket(running.socket, server_side=True)
+    running.url = running.url.replace("http://127.0.0.1", "https://localhost")
+    threading.Thread(target=running.serve_forever, daemon=True).start()
+    yield running
+    running.shutdown()
+    running.server_close()
+
+
+def test_tls_works_on_asyncio_streams_and_checks_the_certificate(
+    tls_server: _Server, authority: trustme.CA
+) -> None:
+    trusting = ssl.create_default_context()
+    authority.configure_trust(trusting)
+
+    async def run() -> None:
+        async with lighten(httpx.AsyncClient(verify=trusting)) as http:
+            for _ in range(3):
+                assert (await http.get(f"{tls_server.url}/big")).content == BIG
+            streams = _streams(http)
+            assert [type(stream).__name__ for stream in streams] == ["_AsyncioStream"]
+            ssl_object = streams[0].get_extra_info("ssl_object")  # type: ignore[attr-defined]
+            assert ssl_object is not None and ssl_object.version() is not None
+        async with lighten(httpx.AsyncClient()) as http:  # the system's CAs: not this one
+            with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+                await http.get(tls_server.url)
+
+    asyncio.run(run())
+    # One connection, reused; the refused handshake never reached a request handler.
+    assert tls_server.connections == 1
