@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from magic_hour_server.detection._detector import Detection, FaceDetector, _nms, default_detector
-from magic_hour_server.detection._processing import crop_face, pixel_box
+from magic_hour_server.detection._processing import crop_face, crop_face_pixels, pixel_box
 from PIL import Image
 
 from tests.server.images import ASTRONAUT_FACE, astronaut, iou, three_faces
@@ -79,3 +79,17 @@ def test_crops_add_a_margin_and_stay_inside_the_image() -> None:
     assert box == (0, 10, 41, 70)
     crop = crop_face(image, box)
     assert crop.size == (49, 80)
+
+
+@pytest.mark.parametrize(
+    "box", [(0, 10, 41, 70), (30, 20, 12, 16), (90, 70, 10, 10), (99, 79, 0, 0), (0, 0, 100, 80)]
+)
+def test_a_crop_of_the_pixels_is_the_crop_of_the_picture(box: tuple[int, int, int, int]) -> None:
+    pixels = np.random.default_rng(7).integers(0, 256, (80, 100, 3), dtype=np.uint8)
+    from_pixels = crop_face_pixels(pixels, box)
+    assert from_pixels.mode == "RGB"
+    assert np.array_equal(
+        np.asarray(from_pixels), np.asarray(crop_face(Image.fromarray(pixels), box))
+    )
+    pixels[:] = 0  # the crop is a copy
+    assert np.asarray(from_pixels).any()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from magic_hour_server._media import load_image
 
@@ -51,15 +52,33 @@ def pixel_box(detection: Detection, width: int, height: int) -> tuple[int, int, 
     return x1, y1, max(0, x2 - x1), max(0, y2 - y1)
 
 
+def crop_region(
+    width: int, height: int, box: tuple[int, int, int, int], margin: float = CROP_MARGIN
+) -> tuple[int, int, int, int]:
+    """The face at `box` (x, y, width, height) with a margin, clipped to a width x height
+    picture: left, top, right, bottom, never empty."""
+    x, y, w, h = box
+    dx, dy = round(w * margin), round(h * margin)
+    left, top = max(0, x - dx), max(0, y - dy)
+    right, bottom = min(width, x + w + dx), min(height, y + h + dy)
+    return left, top, max(right, left + 1), max(bottom, top + 1)
+
+
 def crop_face(
     image: Image.Image, box: tuple[int, int, int, int], margin: float = CROP_MARGIN
 ) -> Image.Image:
     """The face at `box` (x, y, width, height) with a margin, clipped to the image."""
-    x, y, w, h = box
-    dx, dy = round(w * margin), round(h * margin)
-    left, top = max(0, x - dx), max(0, y - dy)
-    right, bottom = min(image.width, x + w + dx), min(image.height, y + h + dy)
-    return image.crop((left, top, max(right, left + 1), max(bottom, top + 1)))
+    return image.crop(crop_region(image.width, image.height, box, margin))
+
+
+def crop_face_pixels(
+    pixels: npt.NDArray[np.uint8], box: tuple[int, int, int, int], margin: float = CROP_MARGIN
+) -> Image.Image:
+    """`crop_face` of an RGB array: only the region is copied, not the whole picture."""
+    from PIL import Image
+
+    left, top, right, bottom = crop_region(pixels.shape[1], pixels.shape[0], box, margin)
+    return Image.fromarray(np.ascontiguousarray(pixels[top:bottom, left:right]))
 
 
 def process_image(path: Path, detector: FaceDetector, threshold: float, sink: FaceSink) -> None:

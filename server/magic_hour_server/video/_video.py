@@ -36,7 +36,7 @@ from magic_hour_server.detection._detector import Detection, FaceDetector
 from magic_hour_server.detection._embedder import FaceEmbedder, default_embedder
 from magic_hour_server.detection._face_quality import MIN_HEIGHT, FaceQuality, UsableLimits, measure
 from magic_hour_server.detection._people import Identity
-from magic_hour_server.detection._processing import FaceSink, crop_face, pixel_box
+from magic_hour_server.detection._processing import FaceSink, crop_face_pixels, pixel_box
 from magic_hour_server.video._tracking import Box, Seen, Tracker, iou, look_of
 from magic_hour_server.video._video_decode import (
     Sample,
@@ -122,17 +122,11 @@ class _FullFrame:
     def __init__(self, sample: Sample) -> None:
         self._sample = sample
         self._pixels: npt.NDArray[np.uint8] | None = None
-        self._picture: Image.Image | None = None
 
     def pixels(self) -> npt.NDArray[np.uint8]:
         if self._pixels is None:
             self._pixels = self._sample.full()
         return self._pixels
-
-    def picture(self) -> Image.Image:
-        if self._picture is None:
-            self._picture = Image.fromarray(self.pixels())
-        return self._picture
 
 
 def process_video(
@@ -262,7 +256,7 @@ class _Run:
             if not self.casting.wants_view(track):
                 continue
             analysis = self._analyse(face, frame)
-            # crop_face copies the region: the view does not keep the frame alive.
+            # The crop is a copy of the region: the view does not keep the frame alive.
             view = View(
                 frame=sample.number,
                 index=index,
@@ -271,7 +265,7 @@ class _Run:
                 score=face.score,
                 quality=analysis.quality,
                 usable=analysis.usable,
-                crop=crop_face(frame.picture(), face.pixels),
+                crop=crop_face_pixels(frame.pixels(), face.pixels),
             )
             self.casting.offer(track, view)
         self._apply(update.ready, update.ended)
