@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from magic_hour_server.tasks._at_once import Busy
+from magic_hour_server.tasks._at_once import AtOnce, Busy
 from magic_hour_server.tasks._records import Face
 from magic_hour_server.tasks._tasks import Store
 
@@ -17,9 +17,17 @@ from tests.cluster.postgres import Postgres
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    if request.param == "sqlite":
+@pytest.fixture(params=["sqlite", "sqlite-waiting", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    if request.param == "sqlite-waiting":
+        # A worker's claim and finish, made at once on SQLite, made through the engine
+        # instead: what happens whenever another connection holds the write lock.
+        def busy(*_args: object, **_kwargs: object) -> None:
+            raise Busy("database is locked")
+
+        monkeypatch.setattr(AtOnce, "claim", busy)
+        monkeypatch.setattr(AtOnce, "finish_held", busy)
+    if request.param.startswith("sqlite"):
         return Store(tmp_path / "tasks.sqlite3")
     postgres: Postgres = request.getfixturevalue("postgres")
     return Store(postgres.new_database())
@@ -204,6 +212,40 @@ def test_writes_at_once_are_the_same_rows_and_say_busy_while_a_writer_holds_the_
         ]
     assert counts == [1, 1]  # nothing half-made by the refused calls
     assert store.create_asset("me", "later.png", wait=False) != asset_id
+    store.close()
+
+
+def test_a_workers_claim_and_finish_wait_for_a_writer_that_holds_the_lock(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "tasks.sqlite3")
+    first = store.create_task("me", "api-assets/a/b.png", 0.5)
+    second = store.create_task("me", "api-assets/a/c.png", 0.5)
+    claimed = store.claim_next("worker-1")
+    assert claimed is not None and claimed.id == first
+    assert store._at_once is not None
+    writer = sqlite3.connect(
+        tmp_path / "tasks.sqlite3", isolation_level=None, check_same_thread=False
+    )
+    writer.execute("BEGIN IMMEDIATE")  # another process's worker, mid-transaction
+    with pytest.raises(Busy):
+        store._at_once.claim("worker-2", 30.0, time.time())
+    with pytest.raises(Busy):
+        store._at_once.finish_held(
+            {"task_id": first, "claimer": "worker-1", "message": None, "at": time.time()},
+            [],
+            complete=True,
+        )
+    # Through the store, they wait for the lock (up to the engine's busy timeout).
+    threading.Timer(0.3, lambda: writer.execute("COMMIT")).start()
+    started = time.monotonic()
+    assert store.finish(first, worker="worker-1", found=[FACE])
+    assert time.monotonic() - started >= 0.25
+    taken = store.claim_next("worker-2")
+    assert taken is not None and taken.id == second
+    writer.close()
+    done = store.get_task(first)
+    assert done is not None and done.status == "complete" and len(done.faces) == 1
     store.close()
 
 

@@ -1,5 +1,6 @@
-"""Task and upload statements made by the event loop itself (SQLite), and their way back
-to a worker thread when such a statement cannot be made at once."""
+"""Task and upload statements made by the event loop itself (SQLite), a worker's claim and
+finish made on its own connection, and their way back through the engine (in a thread,
+for the event loop) when such a statement cannot be made at once."""
 
 from __future__ import annotations
 
@@ -16,7 +17,15 @@ from tests.server.images import astronaut, encode
 
 pytestmark = pytest.mark.timeout(60)
 
-STATEMENTS = ["task", "asset", "task_for_key", "insert_task", "insert_asset"]
+STATEMENTS = [
+    "task",
+    "asset",
+    "task_for_key",
+    "insert_task",
+    "insert_asset",
+    "claim",
+    "finish_held",
+]
 
 
 def _record(
@@ -27,11 +36,13 @@ def _record(
     originals = {name: getattr(AtOnce, name) for name in STATEMENTS}
     for name, original in originals.items():
 
-        def statement(self: AtOnce, *args: Any, _name: str = name, _call: Any = original) -> Any:
+        def statement(
+            self: AtOnce, *args: Any, _name: str = name, _call: Any = original, **kwargs: Any
+        ) -> Any:
             made.append(_name)
             if _name in busy:
                 raise Busy("database is locked")
-            return _call(self, *args)
+            return _call(self, *args, **kwargs)
 
         monkeypatch.setattr(AtOnce, name, statement)
     return originals
@@ -45,8 +56,9 @@ def test_the_event_loop_makes_the_statements_sqlite_can_answer_at_once(
     assert server.state.store.answers_at_once
     result = detect(api, encode(astronaut(), "png"))
     assert result["status"] == "complete" and len(result["faces"]) == 1
-    # upload-urls, the upload's check, the create's check and insert, the task reads
-    assert {"insert_asset", "asset", "insert_task", "task"} <= set(made)
+    # upload-urls, the upload's check, the create's check and insert, the task reads, the
+    # worker's claim and finish
+    assert {"insert_asset", "asset", "insert_task", "task", "claim", "finish_held"} <= set(made)
     again = api.post(
         "/v1/face-detection",
         json={"assets": {"target_file_path": upload(api, encode(astronaut(), "png"))}},
@@ -71,7 +83,7 @@ def test_a_statement_that_would_wait_is_made_in_a_thread_instead(
     task_id = start(api, file_path)  # the create's check and insert
     result = wait(api, task_id)  # the task reads
     assert result["status"] == "complete" and len(result["faces"]) == 1
-    assert {"insert_asset", "asset", "task"} <= set(made)
+    assert {"insert_asset", "asset", "task", "claim", "finish_held"} <= set(made)
     if "asset" not in busy:
         assert "insert_task" in made  # tried, refused, made in a thread
     assert api.get("/v1/face-detection/nosuchtask").status_code == 404

@@ -13,6 +13,11 @@ make it wait (another writer holds the lock, or recovery after a crash), or anyt
 else goes wrong, `Busy` is raised at once, nothing is written, and the caller makes the
 same call in a thread, through the store's engine, which waits and reports errors as
 usual. The statements are the store's own (`_statements`), compiled once.
+
+Workers claim and finish their tasks through it too, each on its own connection: there
+SQLAlchemy's connection checkout, events and result handling cost three times the
+statements (a claim 175 against 50 us of CPU, a finish 170 against 46), and a worker that
+meets the write lock makes the same call through the engine, which waits.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
 from magic_hour_server.tasks import _statements as statements
-from magic_hour_server.tasks._database import SQLITE_PRAGMAS
+from magic_hour_server.tasks._database import SQLITE_PRAGMAS, faces
 
 CHECKPOINT_PAGES = 10_000
 """The log size (pages) past which the event loop's connection checkpoints it itself."""
@@ -44,12 +49,28 @@ def _compiled(statement: Any, keys: list[str] | None = None) -> str:
     return str(statement.compile(dialect=dialect, column_keys=keys))
 
 
+def _with_constants(statement: Any) -> tuple[str, dict[str, Any]]:
+    """The statement's SQL and the values it was built with (its statuses, its LIMIT),
+    which run with it beside the caller's."""
+    compiled = statement.compile(dialect=sqlite.dialect(paramstyle="named"))
+    return str(compiled), dict(compiled.params)
+
+
 _SELECT_TASK = _compiled(statements.SELECT_TASK)
 _SELECT_FACES = _compiled(statements.SELECT_FACES)
 _SELECT_TASK_BY_KEY = _compiled(statements.SELECT_TASK_BY_KEY)
 _SELECT_ASSET = _compiled(statements.SELECT_ASSET)
 _INSERT_TASK = _compiled(statements.INSERT_TASK, statements.NEW_TASK)
 _INSERT_ASSET = _compiled(statements.INSERT_ASSET, statements.NEW_ASSET)
+_CLAIMABLE = _with_constants(statements.CLAIMABLE)
+_CLAIM = _with_constants(statements.CLAIM)
+_DELETE_FACES = _compiled(statements.DELETE_FACES)
+_COMPLETE_HELD = _with_constants(statements.COMPLETE_HELD)
+_FAIL_HELD = _with_constants(statements.FAIL_HELD)
+_UPSERT_FACE = _compiled(
+    statements.upsert("sqlite", faces, statements.FACE_ROW, statements.FACE_KEY),
+    statements.FACE_ROW,
+)
 
 
 def file_of(url: str) -> str | None:
@@ -141,6 +162,35 @@ class AtOnce:
         """Insert an upload (`statements.NEW_ASSET` keys)."""
         with self._transaction("BEGIN IMMEDIATE") as db:
             db.execute(_INSERT_ASSET, values)
+
+    def claim(self, worker: str, lease: float, now: float) -> tuple[Any, ...] | None:
+        """`Store.claim_next`'s transaction: the claimed task's row as it was
+        (`statements.TASK_COLUMNS`), its partial faces deleted if it was taken over from
+        a dead worker; None when no task is waiting."""
+        sql, constants = _CLAIMABLE
+        with self._transaction("BEGIN IMMEDIATE") as db:
+            row: tuple[Any, ...] | None = db.execute(sql, {**constants, "now": now}).fetchone()
+            if row is None:
+                return None
+            if row[2] == "rendering":
+                db.execute(_DELETE_FACES, {"task_id": row[0]})
+            sql, constants = _CLAIM
+            values = {"task_id": row[0], "at": now, "claimer": worker, "until": now + lease}
+            db.execute(sql, {**constants, **values})
+        return row
+
+    def finish_held(
+        self, values: dict[str, Any], face_rows: list[dict[str, Any]], *, complete: bool
+    ) -> bool:
+        """`Store.finish`'s transaction for a worker ending its own task (`values`: task_id,
+        claimer, message, at), its faces stored with it; False, nothing written, when the
+        worker no longer holds the task."""
+        sql, constants = _COMPLETE_HELD if complete else _FAIL_HELD
+        with self._transaction("BEGIN IMMEDIATE") as db:
+            held = db.execute(sql, {**constants, **values}).rowcount > 0
+            if held and face_rows:
+                db.executemany(_UPSERT_FACE, face_rows)
+        return held
 
     def close(self) -> None:
         with self._lock:

@@ -79,6 +79,8 @@ MARK_UPLOADED = (
 )
 
 FACE_ROW = ["task_id", "frame", "idx", "x", "y", "width", "height", "score", "frame_time"]
+FACE_KEY = ["task_id", "frame", "idx"]
+"""A face's row is the one with these values (`upsert`)."""
 
 
 def upsert(dialect: str, table: sa.Table, columns: list[str], keys: list[str]) -> Any:

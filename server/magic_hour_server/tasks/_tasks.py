@@ -66,9 +66,7 @@ class Store:
         self._on_change = on_change or (lambda _task_id: None)
         self._closed = threading.Event()
         # Built once: making a statement costs more than running it.
-        self._face_upsert = sql.upsert(
-            self.dialect, faces, sql.FACE_ROW, ["task_id", "frame", "idx"]
-        )
+        self._face_upsert = sql.upsert(self.dialect, faces, sql.FACE_ROW, sql.FACE_KEY)
         prepare(self._engine, migrate=migrate)
         sqlite_file = file_of(url)
         self._at_once = AtOnce(sqlite_file) if sqlite_file is not None else None
@@ -204,6 +202,10 @@ class Store:
         held by `worker`; None when there is none. A task taken over from a dead worker
         has its partial faces removed first (its files are the caller's to remove)."""
         now = time.time()
+        if self._at_once is not None:
+            with contextlib.suppress(Busy):  # if so, claimed below: the engine waits
+                claimed = self._at_once.claim(worker, lease, now)
+                return None if claimed is None else self._claimed(claimed)
         with self._engine.begin() as db:
             row = db.execute(sql.CLAIMABLE, {"now": now}).first()
             if row is None:
@@ -215,8 +217,11 @@ class Store:
                 sql.CLAIM, {"task_id": task_id, "at": now, "claimer": worker, "until": now + lease}
             )
             self._changed(db, task_id)
-        self._on_change(task_id)
+        return self._claimed(row)
+
+    def _claimed(self, row: Any) -> Task:
         task_id, owner, _, target, threshold, _, _, created_at = row
+        self._on_change(task_id)
         return Task(task_id, owner, "rendering", target, threshold, 0.0, None, created_at)
 
     def renew_lease(self, task_id: str, worker: str, lease: float = LEASE_SECONDS) -> bool:
@@ -330,6 +335,13 @@ class Store:
             statement = sql.COMPLETE_HELD if status == "complete" else sql.FAIL_HELD
             params = {"task_id": task_id, "claimer": worker, "message": error_message,
                       "at": values["updated_at"]}  # fmt: skip
+            if self._at_once is not None:
+                rows = [face_row(task_id, face) for face in found]
+                with contextlib.suppress(Busy):  # if so, ended below: the engine waits
+                    held = self._at_once.finish_held(params, rows, complete=status == "complete")
+                    if held:
+                        self._on_change(task_id)
+                    return held
         else:
             statement = tasks.update().where(self._held(task_id, None)).values(**values)
             params = {}
