@@ -68,6 +68,7 @@ class Settings:
     photo_latency_runs: int = 25
     upload_bytes: int = 1024 * MIB
     throughput_images: int = 200
+    throughput_rounds: int = 3
     concurrency: int = 16
     detection_runs: int = 40
     video_seconds: float = 10.0
@@ -83,6 +84,7 @@ class Settings:
             photo_latency_runs=5,
             upload_bytes=64 * MIB,
             throughput_images=32,
+            throughput_rounds=1,
             concurrency=16,
             detection_runs=8,
             video_seconds=2.0,

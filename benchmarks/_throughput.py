@@ -3,8 +3,10 @@
 The yardstick is what the server's workers do for an image, minus HTTP and the task
 database: `process_image` (read, detect, crop) with each face written as PNG through the
 server's own file store, on as many threads as the server has workers, sharing one
-detector. It runs before and after the SDK batch and the two are averaged, so that a
-machine getting busier or quieter during the run does not favour either side.
+detector. Pipeline and SDK runs alternate, pipeline first and last (P S P S P S P), and
+each SDK run is divided by the mean of the two pipeline runs around it, so that a machine
+getting busier or quieter during the run favours neither side; the figures are the
+medians over the SDK runs, each run's in the details.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from ._common import Figure, Settings, Target, photo_variant, save_jpeg
+from ._common import Figure, Settings, Target, median, photo_variant, save_jpeg
 from ._server import BenchServer
 
 SECTION = "4. Throughput"
@@ -33,56 +35,84 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
         save_jpeg(photo_variant(seed), folder / f"{seed:03d}.jpg")
         for seed in range(settings.throughput_images)
     ]
+    count = len(images)
     workers = default_workers()  # what LocalServer runs by default
     # Both sides warmed up alike: the model loaded and run, the SDK imported and run.
-    _direct(images[: min(8, len(images))], workers, workdir / "warmup")
+    _direct(images[: min(8, count)], workers, workdir / "warmup")
     asyncio.run(
-        _through_sdk(
-            server, images[: min(8, len(images))], settings.concurrency, workdir / "warmup-sdk"
+        _through_sdk(server, images[: min(8, count)], settings.concurrency, workdir / "warmup-sdk")
+    )
+
+    def pipeline(number: int) -> tuple[float, float]:
+        """Seconds and CPU seconds of one pipeline run."""
+        cpu_start = time.process_time()
+        seconds = _direct(images, workers, workdir / f"direct-{number}")
+        return seconds, time.process_time() - cpu_start
+
+    pipelines = [pipeline(0)]
+    rounds: list[dict[str, Any]] = []
+    for number in range(settings.throughput_rounds):
+        cpu_start, server_cpu_start = time.process_time(), server.cpu_seconds()
+        sdk_seconds, faces, polls = asyncio.run(
+            _through_sdk(server, images, settings.concurrency, workdir / f"sdk-{number}")
         )
-    )
-    cpu_start = time.process_time()
-    before = _direct(images, workers, workdir / "direct-1")
-    direct_cpu = time.process_time() - cpu_start
-    cpu_start, server_cpu_start = time.process_time(), server.cpu_seconds()
-    sdk_seconds, faces, polls = asyncio.run(
-        _through_sdk(server, images, settings.concurrency, workdir)
-    )
-    client_cpu = time.process_time() - cpu_start
-    server_cpu = server.cpu_seconds() - server_cpu_start
-    after = _direct(images, workers, workdir / "direct-2")
-    count = len(images)
-    direct_rate = count / ((before + after) / 2)
-    sdk_rate = count / sdk_seconds
+        client_cpu = time.process_time() - cpu_start
+        server_cpu = server.cpu_seconds() - server_cpu_start
+        pipelines.append(pipeline(number + 1))
+        (before, before_cpu), (after, after_cpu) = pipelines[-2:]
+        direct_cpu = (before_cpu + after_cpu) / 2
+        rounds.append(
+            {
+                "throughput": (count / sdk_seconds) / (count / ((before + after) / 2)),
+                "server_cpu_ratio": server_cpu / direct_cpu,
+                "client_cpu_ms": client_cpu / count * 1000,
+                "server_cpu_ms": server_cpu / count * 1000,
+                "pipeline_cpu_ms": direct_cpu / count * 1000,
+                "sdk_images_per_second": count / sdk_seconds,
+                "pipeline_images_per_second": count / ((before + after) / 2),
+                "sdk_seconds": sdk_seconds,
+                "pipeline_seconds": [before, after],
+                "faces": faces,
+                "polls": polls,
+            }
+        )
+
+    def middle(key: str) -> float:
+        return median([round_[key] for round_ in rounds])
+
+    def each(key: str, digits: int) -> str:
+        return ", ".join(f"{round_[key]:.{digits}f}" for round_ in rounds)
+
     figure = Figure(SECTION, "AsyncClient images/s / server pipeline images/s", 0.0, "x", TARGET)
-    figure.value = sdk_rate / direct_rate
+    figure.value = middle("throughput")
     figure.context = (
-        f"{count} 640x480 JPEGs, concurrency {settings.concurrency}, {workers} server workers:"
-        f" SDK {sdk_rate:.1f} img/s ({faces} faces downloaded, {polls / count:.1f} polls per"
-        f" image) vs pipeline"
-        f" {direct_rate:.1f} img/s (runs of {before:.1f} s and {after:.1f} s);"
-        f" CPU per image: pipeline {direct_cpu / count * 1000:.0f} ms, over HTTP server"
-        f" {server_cpu / count * 1000:.0f} ms + client {client_cpu / count * 1000:.0f} ms"
+        f"{count} 640x480 JPEGs, concurrency {settings.concurrency}, {workers} server workers,"
+        f" {len(rounds)} SDK run{'s' if len(rounds) != 1 else ''} between pipeline runs"
+        f" ({each('throughput', 2)}): SDK"
+        f" {middle('sdk_images_per_second'):.1f} img/s"
+        f" ({rounds[-1]['faces']} faces downloaded,"
+        f" {median([r['polls'] for r in rounds]) / count:.1f} polls per image) vs pipeline"
+        f" {middle('pipeline_images_per_second'):.1f} img/s;"
+        f" CPU per image: pipeline {middle('pipeline_cpu_ms'):.0f} ms, over HTTP server"
+        f" {middle('server_cpu_ms'):.0f} ms + client {middle('client_cpu_ms'):.0f} ms (medians)"
     )
-    figure.details = {
-        "images": count,
-        "sdk_seconds": sdk_seconds,
-        "direct_seconds": [before, after],
-        "faces": faces,
-        "polls": polls,
-        "workers": workers,
-        "cpu_seconds": {"pipeline": direct_cpu, "server": server_cpu, "client": client_cpu},
-    }
+    figure.details = {"images": count, "workers": workers, "rounds": rounds}
     server_ratio = Figure(
         SECTION,
         "server CPU per image over HTTP / the pipeline's",
-        server_cpu / direct_cpu,
+        middle("server_cpu_ratio"),
         "x",
         SERVER_CPU_TARGET,
-        f"{server_cpu / count * 1000:.1f} vs {direct_cpu / count * 1000:.1f} ms per image",
+        f"{middle('server_cpu_ms'):.1f} vs {middle('pipeline_cpu_ms'):.1f} ms per image"
+        f" (medians; each run: {each('server_cpu_ratio', 2)})",
     )
     client = Figure(
-        SECTION, "client CPU per image", client_cpu / count * 1000, " ms", CLIENT_CPU_TARGET
+        SECTION,
+        "client CPU per image",
+        middle("client_cpu_ms"),
+        " ms",
+        CLIENT_CPU_TARGET,
+        f"median; each run: {each('client_cpu_ms', 1)} ms",
     )
     return [figure, server_ratio, client]
 
