@@ -5,10 +5,12 @@ server on loopback (plain and TLS) that counts its connections."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import ssl
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -219,6 +221,27 @@ def test_socket_options_are_applied() -> None:
     assert asyncio.run(run()) == 1
 
 
+def test_a_socket_option_the_system_refuses_is_a_connect_error() -> None:
+    async def run() -> None:
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            backend = lighten(httpx.AsyncClient())._transport._pool._network_backend  # type: ignore[attr-defined]
+            with pytest.raises(httpcore.ConnectError):
+                await backend.connect_tcp(
+                    "127.0.0.1",
+                    listener.getsockname()[1],
+                    5.0,
+                    None,
+                    [(socket.SOL_SOCKET, 0xBAD, 1)],
+                )
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(run())
+        gc.collect()
+    # Nothing left open: the connection made before the refusal was closed.
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
 def test_timeouts_and_refusals_are_httpx_errors(server: _Server) -> None:
     with socket.create_server(("127.0.0.1", 0)) as closed:
         refused = f"http://127.0.0.1:{closed.getsockname()[1]}"
@@ -271,6 +294,11 @@ def test_tls_works_on_asyncio_streams_and_checks_the_certificate(
             with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                 await http.get(tls_server.url)
 
-    asyncio.run(run())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        asyncio.run(run())
+        gc.collect()
+    # The refused handshake's connection was closed too.
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
     # One connection, reused; the refused handshake never reached a request handler.
     assert tls_server.connections == 1
