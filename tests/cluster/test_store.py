@@ -267,6 +267,24 @@ def test_the_log_of_writes_made_at_once_is_checkpointed_even_when_nothing_else_w
     store.close()
 
 
+def test_the_workers_connections_checkpoint_the_log_as_the_engine_does(tmp_path: Path) -> None:
+    database = tmp_path / "tasks.sqlite3"
+    store = Store(database)
+    for _ in range(2500):
+        store.create_task("me", "api-assets/a/b.png", 0.5)
+    with sqlite3.connect(database) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the log starts empty
+    for _ in range(2500):  # only the workers' connection writes: ~4 log pages a task
+        claimed = store.claim_next("worker-1")
+        assert claimed is not None
+        assert store.finish(claimed.id, worker="worker-1", found=[FACE])
+    # Checkpointed at SQLite's 1000 pages, as the engine's connections do: not left to
+    # grow to the event loop's bound of 10 000.
+    pages = (tmp_path / "tasks.sqlite3-wal").stat().st_size // 4096
+    assert 900 < pages < 1300, pages
+    store.close()
+
+
 def test_the_event_loop_s_connection_is_set_up_as_the_store_s_own(tmp_path: Path) -> None:
     # synchronous=NORMAL above all: with SQLite's default (FULL) every insert the event
     # loop makes would wait for an fsync (381 us against 22 us here).

@@ -14,10 +14,11 @@ else goes wrong, `Busy` is raised at once, nothing is written, and the caller ma
 same call in a thread, through the store's engine, which waits and reports errors as
 usual. The statements are the store's own (`_statements`), compiled once.
 
-Workers claim and finish their tasks through it too, each on its own connection: there
-SQLAlchemy's connection checkout, events and result handling cost three times the
-statements (a claim 175 against 50 us of CPU, a finish 170 against 46), and a worker that
-meets the write lock makes the same call through the engine, which waits.
+Workers claim and finish their tasks through it too, each on its own connection (which
+checkpoints the log as the engine's do, `WORKER_CHECKPOINT_PAGES`): there SQLAlchemy's
+connection checkout, events and result handling cost three times the statements (a claim
+175 against 50 us of CPU, a finish 170 against 46), and a worker that meets the write lock
+makes the same call through the engine, which waits.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from magic_hour_server.tasks._database import SQLITE_PRAGMAS, faces
 
 CHECKPOINT_PAGES = 10_000
 """The log size (pages) past which the event loop's connection checkpoints it itself."""
+WORKER_CHECKPOINT_PAGES = 1000
+"""SQLite's own: the workers' connections checkpoint as the engine's do (they may wait on
+the disk; the event loop's connection leaves that to them)."""
 
 
 class Busy(Exception):
@@ -85,8 +89,11 @@ class AtOnce:
     """Statements on one SQLite file that raise `Busy` rather than wait; a connection per
     thread (in practice the event loop's)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, checkpoint_pages: int | None = None) -> None:
+        """`checkpoint_pages`: the log size past which a commit on these connections
+        checkpoints it (default `CHECKPOINT_PAGES`)."""
         self._path = path
+        self._checkpoint_pages = checkpoint_pages
         self._local = threading.local()
         self._lock = threading.Lock()
         self._opened: list[sqlite3.Connection] = []
@@ -103,10 +110,11 @@ class AtOnce:
                 )
                 for pragma in SQLITE_PRAGMAS:  # as the store's own connections
                     db.execute(f"PRAGMA {pragma}")
-                # Checkpoints wait on the disk: leave them to the store's connections (at
-                # SQLite's 1000 pages), unless nothing else writes and the log grows ten
-                # times past that.
-                db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
+                # Checkpoints wait on the disk: the event loop's connection leaves them to
+                # the others (at SQLite's 1000 pages), unless nothing else writes and the
+                # log grows ten times past that.
+                pages = self._checkpoint_pages or CHECKPOINT_PAGES
+                db.execute(f"PRAGMA wal_autocheckpoint={pages}")
                 self._opened.append(db)
             self._local.db = db
         return db

@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from magic_hour_server.tasks import _statements as sql
-from magic_hour_server.tasks._at_once import AtOnce, Busy, file_of
+from magic_hour_server.tasks._at_once import WORKER_CHECKPOINT_PAGES, AtOnce, Busy, file_of
 from magic_hour_server.tasks._database import (
     READ_ONLY,
     assets,
@@ -69,7 +69,11 @@ class Store:
         self._face_upsert = sql.upsert(self.dialect, faces, sql.FACE_ROW, sql.FACE_KEY)
         prepare(self._engine, migrate=migrate)
         sqlite_file = file_of(url)
-        self._at_once = AtOnce(sqlite_file) if sqlite_file is not None else None
+        self._at_once: AtOnce | None = None  # the event loop's
+        self._workers_at_once: AtOnce | None = None  # the workers' claims and finishes
+        if sqlite_file is not None:
+            self._at_once = AtOnce(sqlite_file)
+            self._workers_at_once = AtOnce(sqlite_file, checkpoint_pages=WORKER_CHECKPOINT_PAGES)
 
     @property
     def answers_at_once(self) -> bool:
@@ -116,8 +120,9 @@ class Store:
 
     def close(self) -> None:
         self._closed.set()
-        if self._at_once is not None:
-            self._at_once.close()
+        for statements in (self._at_once, self._workers_at_once):
+            if statements is not None:
+                statements.close()
         self._engine.dispose()
 
     @contextlib.contextmanager
@@ -202,9 +207,9 @@ class Store:
         held by `worker`; None when there is none. A task taken over from a dead worker
         has its partial faces removed first (its files are the caller's to remove)."""
         now = time.time()
-        if self._at_once is not None:
+        if self._workers_at_once is not None:
             with contextlib.suppress(Busy):  # if so, claimed below: the engine waits
-                claimed = self._at_once.claim(worker, lease, now)
+                claimed = self._workers_at_once.claim(worker, lease, now)
                 return None if claimed is None else self._claimed(claimed)
         with self._engine.begin() as db:
             row = db.execute(sql.CLAIMABLE, {"now": now}).first()
@@ -335,10 +340,12 @@ class Store:
             statement = sql.COMPLETE_HELD if status == "complete" else sql.FAIL_HELD
             params = {"task_id": task_id, "claimer": worker, "message": error_message,
                       "at": values["updated_at"]}  # fmt: skip
-            if self._at_once is not None:
+            if self._workers_at_once is not None:
                 rows = [face_row(task_id, face) for face in found]
                 with contextlib.suppress(Busy):  # if so, ended below: the engine waits
-                    held = self._at_once.finish_held(params, rows, complete=status == "complete")
+                    held = self._workers_at_once.finish_held(
+                        params, rows, complete=status == "complete"
+                    )
                     if held:
                         self._on_change(task_id)
                     return held
