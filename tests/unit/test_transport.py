@@ -258,6 +258,22 @@ def test_timeouts_and_refusals_are_httpx_errors(server: _Server) -> None:
     asyncio.run(run())
 
 
+def test_a_server_that_stops_reading_makes_the_upload_a_write_timeout() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        # The connection is accepted (by the kernel's backlog) and never read from.
+
+        async def run() -> None:
+            async with new_async_http() as http:
+                timeout = httpx.Timeout(5.0, write=0.3)
+                with pytest.raises(httpx.WriteTimeout):
+                    await http.put(url, content=b"x" * (64 * 1024 * 1024), timeout=timeout)
+
+        started = time.monotonic()
+        asyncio.run(run())
+        assert time.monotonic() - started < 5.0  # the write timeout, not the others
+
+
 @pytest.fixture(scope="module")
 def authority() -> trustme.CA:
     return trustme.CA()
