@@ -10,9 +10,10 @@ asyncio goes through anyio's `extra` attributes: a dict built and a `getpeername
 each time. At 16 photos in flight that bookkeeping was the largest part of the
 `AsyncClient`'s CPU per photo. Here:
 
-- `_assign` makes the pool's decisions in one pass: closed connections dropped, expired
-  ones closed, idle ones beyond `max_keepalive_connections` closed (oldest first),
-  queued requests given an idle connection to their origin, a new one, or an idle
+- `_assign` makes the pool's decisions in one pass: closed connections dropped, idle
+  ones beyond `max_keepalive_connections` closed (oldest first), queued requests given
+  an idle connection to their origin (checked for expiry then, and closed if it has
+  expired, rather than every idle connection on every pass), a new one, or an idle
   one's place. Unlike httpcore 1.0.9 it counts idle connections, not all of them, and
   never closes a connection already given to a queued request (encode/httpcore#1110);
 - each connection's socket is looked up once, not on every check of whether the server
@@ -158,6 +159,12 @@ def _assign(pool: Any) -> list[Any]:
     A connection given to a request that has not started on it yet still reads as idle:
     it is neither closed as surplus nor given to a second request (httpcore closes it,
     encode/httpcore#1110, and the request goes back in the queue for a new one).
+
+    Whether an idle connection has expired (its keep-alive time is up, or the server
+    closed it: a `poll` of its socket) is asked when it is about to be given a request,
+    not of every idle connection on every pass: httpcore's pass made a system call per
+    idle connection at each request's start and end. An expired connection is closed
+    then, and the request gets the next one.
     """
     taken = {id(request.connection) for request in pool._requests if request.connection}
     closing: list[Any] = []
@@ -165,9 +172,6 @@ def _assign(pool: Any) -> list[Any]:
     idle: list[Any] = []
     for connection in pool._connections:
         if connection.is_closed():
-            continue
-        if connection.has_expired():
-            closing.append(connection)
             continue
         kept.append(connection)
         if connection.is_idle() and id(connection) not in taken:
@@ -183,9 +187,15 @@ def _assign(pool: Any) -> list[Any]:
     queued = [request for request in pool._requests if request.is_queued()]
     for pool_request in queued:
         origin = pool_request.request.url.origin
-        usable = next((c for c in idle if c.can_handle_request(origin)), None)
+        usable = None
+        for candidate in [c for c in idle if c.can_handle_request(origin)]:
+            idle.remove(candidate)
+            if not candidate.has_expired():
+                usable = candidate
+                break
+            kept.remove(candidate)
+            closing.append(candidate)
         if usable is not None:
-            idle.remove(usable)
             pool_request.assign_to_connection(usable)
             continue
         if len(kept) >= pool._max_connections:

@@ -151,6 +151,27 @@ def test_a_connection_the_server_closed_is_replaced_not_reused(server: _Server) 
     assert server.connections == 4
 
 
+def test_a_connection_past_its_keep_alive_time_is_closed_when_next_wanted(
+    server: _Server,
+) -> None:
+    limits = httpx.Limits(keepalive_expiry=0.1)
+
+    async def run() -> int:
+        async with lighten(httpx.AsyncClient(limits=limits)) as http:
+            assert (await http.get(server.url)).text == "ok"
+            await asyncio.sleep(0.3)
+            assert (await http.get(server.url)).text == "ok"
+            return len(http._transport._pool.connections)  # type: ignore[attr-defined]
+
+    assert asyncio.run(run()) == 1  # the expired one closed, a new one made
+    with lighten(httpx.Client(limits=limits)) as http:
+        assert http.get(server.url).text == "ok"
+        time.sleep(0.3)
+        assert http.get(server.url).text == "ok"
+        assert len(http._transport._pool.connections) == 1  # type: ignore[attr-defined]
+    assert server.connections == 4
+
+
 def test_an_http2_client_is_left_as_httpx_makes_it() -> None:
     http = httpx.Client(http2=False)
     assert type(lighten(http)._transport._pool).__name__ == "_SyncPool"  # type: ignore[attr-defined]
