@@ -83,8 +83,13 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
     def each(key: str, digits: int) -> str:
         return ", ".join(f"{round_[key]:.{digits}f}" for round_ in rounds)
 
-    figure = Figure(SECTION, "AsyncClient images/s / server pipeline images/s", 0.0, "x", TARGET)
-    figure.value = middle("throughput")
+    figure = Figure(
+        SECTION,
+        "AsyncClient images/s / server pipeline images/s",
+        middle("throughput"),
+        "x",
+        TARGET,
+    )
     figure.context = (
         f"{count} 640x480 JPEGs, concurrency {settings.concurrency}, {workers} server workers,"
         f" {len(rounds)} SDK run{'s' if len(rounds) != 1 else ''} between pipeline runs"
