@@ -259,7 +259,7 @@ def test_a_missing_sniffio_is_looked_for_once(
     import importlib.util
     import sys
 
-    from magic_hour import _client as _async_client
+    from magic_hour import _http
 
     looked_for: list[str] = []
 
@@ -269,8 +269,8 @@ def test_a_missing_sniffio_is_looked_for_once(
 
     monkeypatch.delitem(sys.modules, "sniffio", raising=False)
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
-    _async_client._remember_that_sniffio_is_missing()
-    _async_client._remember_that_sniffio_is_missing()
+    _http._remember_that_sniffio_is_missing()
+    _http._remember_that_sniffio_is_missing()
     assert looked_for == (["sniffio", "sniffio"] if installed else ["sniffio"])
     if installed:
         assert "sniffio" not in sys.modules  # left for httpcore to import for real

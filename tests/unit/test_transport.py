@@ -19,8 +19,8 @@ import httpx
 import pytest
 import trustme
 from magic_hour import AsyncClient, Client
-from magic_hour import _client as client_module
-from magic_hour._client import lighten, new_async_http, new_sync_http
+from magic_hour._http import _asyncio, lighten, new_async_http, new_sync_http
+from magic_hour._http._pool import AsyncPool, SyncPool
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -84,11 +84,11 @@ def server() -> Iterator[_Server]:
 def test_the_clients_the_sdk_makes_have_the_one_pass_pool() -> None:
     assert httpcore.__version__.startswith("1.0.")  # what uv.lock pins
     sync_http, async_http = new_sync_http(), new_async_http()
-    assert type(sync_http._transport._pool).__name__ == "_SyncPool"  # type: ignore[attr-defined]
+    assert type(sync_http._transport._pool) is SyncPool  # type: ignore[attr-defined]
     pool = async_http._transport._pool  # type: ignore[attr-defined]
-    assert type(pool).__name__ == "_AsyncPool"
-    assert type(pool._network_backend).__name__ == "_Backend"
-    assert type(Client(token="t")._http._transport._pool).__name__ == "_SyncPool"  # type: ignore[attr-defined]
+    assert type(pool) is AsyncPool
+    assert type(pool._network_backend) is _asyncio.Backend
+    assert type(Client(token="t")._http._transport._pool) is SyncPool  # type: ignore[attr-defined]
     given = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200)))
     assert Client(token="t", httpx_client=given)._http is given  # used as given
     assert lighten(given) is given and isinstance(given._transport, httpx.MockTransport)
@@ -174,7 +174,7 @@ def test_a_connection_past_its_keep_alive_time_is_closed_when_next_wanted(
 
 def test_an_http2_client_is_left_as_httpx_makes_it() -> None:
     http = httpx.Client(http2=False)
-    assert type(lighten(http)._transport._pool).__name__ == "_SyncPool"  # type: ignore[attr-defined]
+    assert type(lighten(http)._transport._pool) is SyncPool  # type: ignore[attr-defined]
     pool = httpcore.ConnectionPool(http2=True)
     http2 = httpx.Client()
     http2._transport._pool = pool  # type: ignore[attr-defined]
@@ -208,7 +208,7 @@ def test_without_asyncio_the_default_backend_is_used(
     server: _Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # What happens under trio (through anyio): httpcore's own streams, socket cached.
-    monkeypatch.setattr(client_module, "_on_asyncio", lambda: False)
+    monkeypatch.setattr(_asyncio, "_on_asyncio", lambda: False)
 
     async def run() -> None:
         async with new_async_http() as http:
