@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import http.cookiejar
 import socket
 import ssl
 import threading
@@ -13,6 +14,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpcore
 import httpx
@@ -29,7 +31,8 @@ BIG = bytes(range(256)) * (3 * 4096)  # 3 MiB: many reads, and writes that wait 
 
 class _Server(ThreadingHTTPServer):
     """Keep-alive HTTP/1.1 on loopback: `/` answers at once, `/slow` after 0.2 s, `/drop`
-    answers and then closes the connection without saying so, `/big` sends `BIG`; a PUT
+    answers and then closes the connection without saying so, `/big` sends `BIG`,
+    `/set-cookie` sets one and `/cookies` answers with the cookies it was sent; a PUT
     answers with the length and a digest of what it read."""
 
     daemon_threads = True
@@ -50,7 +53,11 @@ class _Server(ThreadingHTTPServer):
                 if handler.path == "/slow":
                     time.sleep(0.2)
                 body = BIG if handler.path == "/big" else b"ok"
+                if handler.path == "/cookies":  # what the client sent
+                    body = handler.headers.get("Cookie", "").encode()
                 handler.send_response(200)
+                if handler.path == "/set-cookie":
+                    handler.send_header("Set-Cookie", "session=s1; Path=/")
                 handler.send_header("Content-Length", str(len(body)))
                 handler.end_headers()
                 handler.wfile.write(body)
@@ -170,6 +177,34 @@ def test_a_connection_past_its_keep_alive_time_is_closed_when_next_wanted(
         assert http.get(server.url).text == "ok"
         assert len(http._transport._pool.connections) == 1  # type: ignore[attr-defined]
     assert server.connections == 4
+
+
+def test_cookies_are_kept_and_sent_and_responses_without_any_skip_the_jar(
+    server: _Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jar_reads: list[str] = []
+    extract = http.cookiejar.CookieJar.extract_cookies
+
+    def counted(jar: http.cookiejar.CookieJar, response: Any, request: Any) -> None:
+        jar_reads.append(request.get_full_url())
+        extract(jar, response, request)
+
+    monkeypatch.setattr(http.cookiejar.CookieJar, "extract_cookies", counted)
+    with new_sync_http() as sync_http:
+        assert sync_http.get(server.url + "/").text == "ok"
+        assert jar_reads == []  # no Set-Cookie: the jar is not asked
+        sync_http.get(server.url + "/set-cookie")
+        assert jar_reads == [server.url + "/set-cookie"]
+        assert sync_http.get(server.url + "/cookies").text == "session=s1"
+        assert sync_http.cookies["session"] == "s1"
+
+    async def main() -> str:
+        async with new_async_http() as async_http:
+            await async_http.get(server.url + "/set-cookie")
+            return (await async_http.get(server.url + "/cookies")).text
+
+    assert asyncio.run(main()) == "session=s1"
+    assert len(jar_reads) == 2
 
 
 def test_an_http2_client_is_left_as_httpx_makes_it() -> None:

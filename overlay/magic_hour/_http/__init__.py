@@ -15,6 +15,8 @@ each time. At 16 photos in flight that bookkeeping was the largest part of the
   expired, rather than every idle connection on every pass), a new one, or an idle
   one's place. Unlike httpcore 1.0.9 it counts idle connections, not all of them, and
   never closes a connection already given to a queued request (encode/httpcore#1110);
+- a response is handed to the cookie jar only when it sets a cookie (`_cookies`): the
+  standard library's jar copies every header of every response to find none;
 - each connection's socket is looked up once, not on every check of whether the server
   closed it;
 - on asyncio, connections are asyncio's own streams (`_asyncio.Backend`: a read or a write
@@ -22,9 +24,9 @@ each time. At 16 photos in flight that bookkeeping was the largest part of the
   checkpoints around each cost a fifth of the CPU of a request. Under trio (through
   anyio), httpcore's own backend is used.
 
-Both apply to HTTP/1.1 pools (httpx's default) of the httpcore versions they were
-written against (1.0.x); otherwise the clients are httpx's own. A client passed as
-`httpx_client=` is used as given.
+The pool and the streams apply to HTTP/1.1 pools (httpx's default) of the httpcore
+versions they were written against (1.0.x); otherwise the pools are httpx's own. A
+client passed as `httpx_client=` is used as given.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import httpcore
 import httpx
 
 from ._asyncio import Backend
+from ._cookies import Cookies
 from ._pool import AsyncPool, SyncPool
 
 __all__ = ["lighten", "new_async_http", "new_sync_http"]
@@ -71,9 +74,11 @@ HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 
 
 def lighten(http: HttpT) -> HttpT:
-    """`http`, its pool doing its bookkeeping in one pass (async: its sockets looked up
-    once), when it has httpx's own HTTP/1.1 transport over a known httpcore; else as
-    it was."""
+    """`http`, its cookie jar reading only the responses that set cookies (`Cookies`),
+    and its pool doing its bookkeeping in one pass (async: on asyncio's streams) when it
+    has httpx's own HTTP/1.1 transport over a known httpcore."""
+    if type(http._cookies) is httpx.Cookies:
+        http._cookies = Cookies(http._cookies)
     pool = getattr(http._transport, "_pool", None)
     if not _KNOWN_HTTPCORE or getattr(pool, "_http2", True):
         return http
