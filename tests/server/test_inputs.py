@@ -37,10 +37,20 @@ def _png_claiming(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
 
 
+def _jpeg_claiming(width: int, height: int) -> bytes:
+    """A real JPEG whose frame header (SOF0) says it is `width` x `height` pixels."""
+    data = bytearray(encode(astronaut(), "JPEG"))
+    at = data.index(b"\xff\xc0") + 5  # marker, length (2), precision (1): then height, width
+    data[at : at + 4] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     ("data", "extension", "reason"),
     [
         (b"", "png", "the file is empty"),
+        (encode(astronaut(), "JPEG")[:3000], "jpg", "truncated or corrupt"),
+        (_jpeg_claiming(60_000, 60_000), "jpg", "too large"),
         (b"hello, this is text", "png", "not an image or video"),
         (encode(astronaut())[:3000], "png", "truncated or corrupt"),
         (_png_claiming(60_000, 60_000), "png", "too large"),
