@@ -201,6 +201,8 @@ def test_writes_at_once_are_the_same_rows_and_say_busy_while_a_writer_holds_the_
         store.create_asset("me", "later.png", wait=False)
     with pytest.raises(Busy):
         store.create_task("me", "later", 0.5, wait=False)
+    with pytest.raises(Busy):
+        store.mark_uploaded(asset_id, 10, wait=False)
     assert time.monotonic() - started < 1.0  # at once, not after the 5 s busy timeout
     assert store.get_task(task_id, wait=False) is not None  # reads go on beside a writer
     writer.execute("COMMIT")
@@ -211,6 +213,11 @@ def test_writes_at_once_are_the_same_rows_and_say_busy_while_a_writer_holds_the_
             db.exec_driver_sql("SELECT count(*) FROM assets").scalar(),
         ]
     assert counts == [1, 1]  # nothing half-made by the refused calls
+    still = store.get_asset(asset_id, "input.png")
+    assert still is not None and not still.uploaded
+    store.mark_uploaded(asset_id, 10, wait=False)
+    recorded = store.get_asset(asset_id, "input.png")
+    assert recorded is not None and recorded.uploaded
     assert store.create_asset("me", "later.png", wait=False) != asset_id
     store.close()
 

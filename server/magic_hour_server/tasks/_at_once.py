@@ -66,6 +66,7 @@ _SELECT_TASK_BY_KEY = _compiled(statements.SELECT_TASK_BY_KEY)
 _SELECT_ASSET = _compiled(statements.SELECT_ASSET)
 _INSERT_TASK = _compiled(statements.INSERT_TASK, statements.NEW_TASK)
 _INSERT_ASSET = _compiled(statements.INSERT_ASSET, statements.NEW_ASSET)
+_MARK_UPLOADED = _compiled(statements.MARK_UPLOADED)
 _CLAIMABLE = _with_constants(statements.CLAIMABLE)
 _CLAIM = _with_constants(statements.CLAIM)
 _DELETE_FACES = _compiled(statements.DELETE_FACES)
@@ -170,6 +171,11 @@ class AtOnce:
         """Insert an upload (`statements.NEW_ASSET` keys)."""
         with self._transaction("BEGIN IMMEDIATE") as db:
             db.execute(_INSERT_ASSET, values)
+
+    def mark_uploaded(self, values: dict[str, Any]) -> None:
+        """Record that an upload's file is in place (`values`: asset_id, at, asset_size)."""
+        with self._transaction("BEGIN IMMEDIATE") as db:
+            db.execute(_MARK_UPLOADED, values)
 
     def claim(self, worker: str, lease: float, now: float) -> tuple[Any, ...] | None:
         """`Store.claim_next`'s transaction: the claimed task's row as it was

@@ -392,11 +392,15 @@ class Store:
                 db.rollback()
         return None if row is None else Asset(row[0], row[1], row[2], row[3] is not None)
 
-    def mark_uploaded(self, asset_id: str, size: int) -> None:
+    def mark_uploaded(self, asset_id: str, size: int, *, wait: bool = True) -> None:
+        """Record that the upload's file is in place. With `wait=False`, as for
+        `create_task`."""
+        values = {"asset_id": asset_id, "at": time.time(), "asset_size": size}
+        if not wait:
+            self._now().mark_uploaded(values)
+            return
         with self._engine.begin() as db:
-            db.execute(
-                sql.MARK_UPLOADED, {"asset_id": asset_id, "at": time.time(), "asset_size": size}
-            )
+            db.execute(sql.MARK_UPLOADED, values)
 
     # Retention
 
