@@ -145,7 +145,8 @@ class Files:
         with the file kept.
 
         Chunks are written `WRITE_BYTES` at a time, each batch in one thread hop: a photo
-        is written, put in place and recorded in one hop, where each step took one.
+        is written and put in place (and recorded, given `then`) in one hop, where each
+        step took one.
         """
         final = self.path(item_id, name)
         tmp: Path | None = None  # made by the first write, in its thread
