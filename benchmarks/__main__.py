@@ -29,6 +29,8 @@ from . import (
 from ._common import MIB, Figure, Settings
 from ._server import BenchServer
 
+_photos.keep_pillow_heif_out()
+
 # Parts that need the local server, in the order they run.
 SERVER_PARTS: dict[str, Callable[[BenchServer, Settings, Path], list[Figure]]] = {
     "overhead": _overhead.run,

@@ -1,12 +1,15 @@
 """Phone-size photos: one 12 MP photo's server task (decode, detect, crop, write) with the
-crops' PNG level now (1) beside Pillow's default (6), and the command line's preview of
-it now (JPEG draft decoding, fast PNG) beside the way it was drawn before (full decode,
-`optimize=True`). Side by side, alternating, in one run."""
+crops' PNG level now (1) beside Pillow's default (6), the same photo as HEIC (what
+iPhones take) beside it, and the command line's preview of it now (JPEG draft decoding,
+fast PNG) beside the way it was drawn before (full decode, `optimize=True`). Side by side,
+alternating, in one run."""
 
 from __future__ import annotations
 
 import io
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +37,46 @@ def phone_photo(path: Path) -> Path:
     noisy = pixels + np.random.default_rng(0).normal(0, 3, pixels.shape)
     Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).save(path, quality=90)
     return path
+
+
+_WRITE_HEIC = """
+import io, sys
+import pillow_heif
+from PIL import Image
+image = Image.open(io.BytesIO(sys.stdin.buffer.read()))
+exif = Image.Exif()
+if int(sys.argv[1]):
+    exif[0x0112] = int(sys.argv[1])
+pillow_heif.from_pillow(image).save(sys.stdout.buffer, quality=85, exif=exif.tobytes())
+"""
+
+
+def keep_pillow_heif_out() -> None:
+    """Make pillow-heif unimportable in this process (call it before anything reads images).
+
+    It is a dev tool here: `heic` runs it in a process of its own. In this one imageio, which
+    scikit-image reads its photos with, would teach Pillow HEIC through it whenever it can
+    import it, in place of the server's own pi-heif: a test of the server reading HEIC
+    would pass without pi-heif, and a benchmark would time the wrong decoder's wrapper.
+    """
+    sys.modules.setdefault("pillow_heif", None)  # type: ignore[arg-type]
+
+
+def heic(image: Any, orientation: int = 0) -> bytes:
+    """The PIL `image` as a HEIC file, as phones write them (libheif and x265, by pillow-heif).
+
+    An EXIF `orientation` is stored as phones store it: as the file's own transform, which
+    the decoder applies.
+    """
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    written = subprocess.run(
+        [sys.executable, "-c", _WRITE_HEIC, str(orientation)],
+        input=png.getvalue(),
+        capture_output=True,
+        check=True,
+    )
+    return written.stdout
 
 
 def _task_seconds(photo: Path, level: int, detector: Any) -> tuple[float, int]:
@@ -125,17 +168,22 @@ def run(settings: Settings, workdir: Path) -> list[Figure]:
     from magic_hour.cli._preview import FaceBox, annotate_image
     from magic_hour_server.detection._detector import default_detector
     from magic_hour_server.storage._storage import PNG_LEVEL
+    from PIL import Image
 
     photo = phone_photo(workdir / "phone.jpg")
+    with Image.open(photo) as opened:
+        as_heic = workdir / "phone.heic"
+        as_heic.write_bytes(heic(opened))
     detector = default_detector()
     _task_seconds(photo, PNG_LEVEL, detector)  # warm up the model
     rounds = 3 if settings.quick else 7
-    now, before, sizes = [], [], {}
+    now, before, heic_task, sizes = [], [], [], {}
     for _ in range(rounds):
         seconds, sizes["now"] = _task_seconds(photo, PNG_LEVEL, detector)
         now.append(seconds)
         seconds, sizes["before"] = _task_seconds(photo, 6, detector)
         before.append(seconds)
+        heic_task.append(_task_seconds(as_heic, PNG_LEVEL, detector)[0])
     faces = [FaceBox(1400, 500, 900, 1100, 0.9)]
     new_preview, old_preview = [], []
     for number in range(rounds):
@@ -168,6 +216,16 @@ def run(settings: Settings, workdir: Path) -> list[Figure]:
             f"crops at PNG level {PNG_LEVEL}: {task:.2f} s, {sizes['now'] / 1e6:.1f} MB; at "
             f"Pillow's default level 6: {task_before:.2f} s, {sizes['before'] / 1e6:.1f} MB "
             f"(median of {rounds}, alternating)",
+        ),
+        Figure(
+            SECTION,
+            "one 12 MP HEIC photo's server task",
+            statistics.median(heic_task),
+            " s",
+            None,
+            f"the same photo as HEIC ({as_heic.stat().st_size / 1e6:.1f} MB, one tile) against "
+            f"{task:.2f} s as JPEG: libheif decodes it at full size, where a JPEG is decoded "
+            f"at a fraction of it (median of {rounds}, alternating)",
         ),
         Figure(
             SECTION,

@@ -7,7 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks._photos import keep_pillow_heif_out
 from tests.cluster.postgres import Postgres, postgres_server
+
+# Before any test reads an image: the server must read HEIC through its own pi-heif.
+keep_pillow_heif_out()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ IMAGE_FORMATS: dict[str, set[str]] = {
     "png": {"PNG"},
     "jpg": {"JPEG", "MPO"},
     "jpeg": {"JPEG", "MPO"},
+    "jfif": {"JPEG"},
     "webp": {"WEBP"},
     "bmp": {"BMP", "DIB"},
     "tif": {"TIFF"},
@@ -37,6 +39,24 @@ class MediaError(Exception):
     """An input that cannot be used; `str(err)` is the reason shown to the user."""
 
 
+@functools.cache
+def open_heif_too() -> bool:
+    """Teach Pillow HEIC and HEIF, the photos phones take (once per process).
+
+    pi-heif is libheif for Pillow, decoding only. It turns a picture upright as it decodes
+    it and leaves its EXIF orientation at 1, so nothing is turned twice. Without pi-heif
+    (a platform it has no wheel for) such a photo is refused with a clear reason instead.
+    Returns whether Pillow reads HEIC now.
+    """
+    try:
+        from pi_heif import register_heif_opener
+    except ImportError:
+        return False
+    # Only the primary picture is used: no thumbnails, depth maps or auxiliary images.
+    register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+    return True
+
+
 def kind_of(path: Path, extension: str = "") -> str:
     """Whether the file at `path` is an "image" or a "video", checked against its `extension`.
 
@@ -45,6 +65,7 @@ def kind_of(path: Path, extension: str = "") -> str:
     """
     from PIL import Image, UnidentifiedImageError
 
+    reads_heif = open_heif_too()
     extension = extension.lower().lstrip(".")
     try:
         size = path.stat().st_size
@@ -66,7 +87,10 @@ def kind_of(path: Path, extension: str = "") -> str:
     except Image.DecompressionBombError as err:
         raise MediaError(f"the image is too large to decode ({err})") from err
     except UnidentifiedImageError as err:
-        if extension in {"heic", "heif", "avif"}:
+        if head[4:8] == b"ftyp" and (reads_heif or head[8:12] in {b"avif", b"avis"}):
+            # A HEIF or AVIF image by its brand that no decoder could open.
+            raise MediaError("the image is truncated or corrupt") from err
+        if extension in {"heic", "heif"}:
             raise MediaError(f".{extension} images cannot be read by this server") from err
         raise MediaError("the file is not an image or video that can be read") from err
     except OSError as err:
@@ -89,6 +113,7 @@ def load_image(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
     """The image at `path` as RGB, upright per its EXIF orientation (first frame if several)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    open_heif_too()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -112,7 +137,7 @@ def load_image(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
         raise MediaError("the file is not an image that can be read") from err
     except (OSError, ValueError, SyntaxError) as err:
         # Pillow reports truncated and corrupt data as OSError (and a few codecs so).
-        raise MediaError(f"the image is truncated or corrupt ({err})") from err
+        raise MediaError(f"the image is truncated or corrupt ({str(err).strip()})") from err
     if rgb.width == 0 or rgb.height == 0:
         raise MediaError("the image has no pixels")
     return rgb

@@ -20,6 +20,8 @@ from magic_hour.cli._preview import (
 )
 from PIL import Image
 
+from tests.server.images import heic
+
 
 def _grey(path: Path, size: tuple[int, int]) -> Path:
     Image.new("RGB", size, (128, 128, 128)).save(path)
@@ -56,6 +58,13 @@ def test_exif_orientation_is_applied_before_drawing(tmp_path: Path) -> None:
     exif = Image.Exif()
     exif[0x0112] = 6  # stored sideways: display rotated 90 degrees clockwise
     Image.new("RGB", (300, 200), "grey").save(source, exif=exif)
+    out = annotate_image(source, [FaceBox(10, 10, 50, 50, 0.5)], tmp_path / "p.png")
+    assert Image.open(out).size == (200, 300)
+
+
+def test_a_phone_heic_photo_is_drawn_upright(tmp_path: Path) -> None:
+    source = tmp_path / "IMG_0001.HEIC"
+    source.write_bytes(heic(Image.new("RGB", (300, 200), "grey"), orientation=6))
     out = annotate_image(source, [FaceBox(10, 10, 50, 50, 0.5)], tmp_path / "p.png")
     assert Image.open(out).size == (200, 300)
 

@@ -13,6 +13,9 @@ from PIL import Image
 # The evaluation's own measure (tested in tests/benchmarks), not the server's.
 from benchmarks._matching import iou as iou
 
+# HEIC photos as phones write them (pillow-heif, run in a process of its own).
+from benchmarks._photos import heic as heic
+
 Box = tuple[float, float, float, float]
 
 # The astronaut's face in skimage.data.astronaut() (512 x 512), x1, y1, x2, y2.

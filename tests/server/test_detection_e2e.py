@@ -26,6 +26,7 @@ from tests.server.images import (
     ASTRONAUT_FACE,
     astronaut,
     encode,
+    heic,
     iou,
     looks_like_face_crop,
     three_faces,
@@ -97,7 +98,16 @@ def test_confidence_score_filters_faces(api: httpx.Client) -> None:
 
 @pytest.mark.parametrize(
     ("fmt", "extension"),
-    [("JPEG", "jpg"), ("JPEG", "jpeg"), ("WEBP", "webp"), ("BMP", "bmp"), ("TIFF", "tiff")],
+    [
+        ("JPEG", "jpg"),
+        ("JPEG", "jpeg"),
+        ("JPEG", "jfif"),
+        ("WEBP", "webp"),
+        ("BMP", "bmp"),
+        ("TIFF", "tiff"),
+        ("TIFF", "tif"),
+        ("AVIF", "avif"),
+    ],
 )
 def test_image_formats(api: httpx.Client, fmt: str, extension: str) -> None:
     task = detect(api, encode(astronaut(), fmt), extension)
@@ -115,6 +125,18 @@ def test_exif_orientation_is_honoured(api: httpx.Client) -> None:
     assert task["status"] == "complete"
     assert len(task["faces"]) == 1
     assert iou(_box(task["faces"][0]), ASTRONAUT_FACE) > 0.6
+
+
+@pytest.mark.parametrize("extension", ["heic", "heif"])
+def test_a_phone_heic_photo_is_read_upright(api: httpx.Client, extension: str) -> None:
+    # Stored sideways with an orientation, as a phone held upright stores its photos.
+    turned = Image.fromarray(astronaut()).transpose(Image.Transpose.ROTATE_90)
+    task = detect(api, heic(turned, orientation=6), extension)
+    assert task["status"] == "complete", task
+    assert len(task["faces"]) == 1
+    assert iou(_box(task["faces"][0]), ASTRONAUT_FACE) > 0.6
+    crop = Image.open(io.BytesIO(httpx.get(task["faces"][0]["url"], timeout=30).content))
+    assert crop.height > crop.width  # upright: a face is taller than wide
 
 
 def test_a_face_crop_can_be_detected_again(api: httpx.Client) -> None:

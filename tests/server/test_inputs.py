@@ -17,10 +17,11 @@ from magic_hour_server.storage._fetch import (
     download,
     refused_reason,
 )
+from PIL import Image
 
 from tests._web import Route, StaticWeb
 from tests.server.conftest import detect, start, wait
-from tests.server.images import astronaut, encode
+from tests.server.images import astronaut, encode, heic
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -45,6 +46,18 @@ def _jpeg_claiming(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def _heic() -> bytes:
+    return heic(Image.fromarray(astronaut()))
+
+
+def _heic_claiming(width: int, height: int) -> bytes:
+    """A real HEIC whose image size box (ispe) says it is `width` x `height` pixels."""
+    data = bytearray(_heic())
+    at = data.index(b"ispe") + 8  # type, version and flags: then width, height
+    data[at : at + 8] = struct.pack(">II", width, height)
+    return bytes(data)
+
+
 @pytest.mark.parametrize(
     ("data", "extension", "reason"),
     [
@@ -55,6 +68,9 @@ def _jpeg_claiming(width: int, height: int) -> bytes:
         (encode(astronaut())[:3000], "png", "truncated or corrupt"),
         (_png_claiming(60_000, 60_000), "png", "too large"),
         (encode(astronaut(), "JPEG"), "png", "named .png but holds a JPEG image"),
+        (_heic()[:3000], "heic", "truncated or corrupt"),
+        (_heic_claiming(60_000, 60_000), "heic", "too large"),
+        (_heic(), "jpg", "named .jpg but holds a HEIF image"),
         (encode(astronaut()), "mp4", "named .mp4 but holds a PNG image"),
         (b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64, "png", "named .png but holds a video"),
     ],

@@ -6,6 +6,7 @@ only when a preview is drawn; `PreviewUnavailable` says how to get it.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import secrets
@@ -66,6 +67,16 @@ def _require_pillow() -> None:
         raise PreviewUnavailable(INSTALL_HINT)
 
 
+@functools.cache
+def _open_heif_too() -> None:
+    """Let Pillow read HEIC and HEIF photos, where pi-heif (in the `server` extra) is."""
+    try:
+        from pi_heif import register_heif_opener
+    except ImportError:
+        return
+    register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
+
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     from PIL import ImageFont
 
@@ -115,6 +126,7 @@ def annotate_image(source: Path, faces: Sequence[FaceBox], destination: Path) ->
     them. Raises `PreviewUnavailable` when Pillow is missing or the input cannot be read.
     """
     _require_pillow()
+    _open_heif_too()
     from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
     try:
