@@ -43,13 +43,15 @@ def other_clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ("clip.avi", "mpeg4", {"bf": "2"}),  # B-frames, timestamps as AVI keeps them
         ("clip.mkv", "libx264", {"preset": "medium"}),
         ("clip.mov", "libx264", {"preset": "medium"}),
+        # What phones record: HEVC in a mov.
+        ("hevc.mov", "libx265", {"preset": "fast", "x265-params": "log-level=error"}),
     ]:
         write_clip(folder / name, face, fps=30, seconds=3.0, codec=codec, options=options)
         made[name] = folder / name
     return made
 
 
-@pytest.mark.parametrize("name", ["clip.webm", "clip.avi", "clip.mkv", "clip.mov"])
+@pytest.mark.parametrize("name", ["clip.webm", "clip.avi", "clip.mkv", "clip.mov", "hevc.mov"])
 def test_other_containers_sample_the_frames_a_full_decode_numbers_so(
     other_clips: dict[str, Path], name: str
 ) -> None:
