@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -103,6 +103,26 @@ def kind_of(path: Path, extension: str = "") -> str:
     return "image"
 
 
+def eight_bit(image: Image.Image) -> Image.Image:
+    """`image` itself, or as 8-bit grey when it is 16-bit, 32-bit or floating-point grey.
+
+    Pillow's conversion to RGB clips those at 255, which turns a 16-bit PNG or TIFF nearly
+    white. They are scaled instead: 16-bit from its full range, integers and floats from
+    their own largest value when it is past 255 (floats up to 1.0 taken as 0..1).
+    """
+    if image.mode not in {"I", "F"} and not image.mode.startswith("I;16"):
+        return image
+    wide = image.convert("F")
+    high = float(cast("tuple[float, float]", wide.getextrema())[1])
+    if image.mode.startswith("I;16"):
+        scale = 255 / 65535
+    elif image.mode == "F" and 0 < high <= 1:
+        scale = 255.0
+    else:
+        scale = 255 / high if high > 255 else 1.0
+    return wide.point(lambda value: value * scale).convert("L")
+
+
 def _looks_like_video(head: bytes) -> bool:
     if head[4:8] == b"ftyp":
         return head[8:12] not in _IMAGE_BRANDS
@@ -128,7 +148,7 @@ def load_image(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
                 # Turned in place, and converted only when not RGB already: each copy of a
                 # 12 MP photo costs about 10 ms.
                 ImageOps.exif_transpose(image, in_place=True)
-                rgb = image if image.mode == "RGB" else image.convert("RGB")
+                rgb = image if image.mode == "RGB" else eight_bit(image).convert("RGB")
     except MediaError:
         raise
     except Image.DecompressionBombError as err:

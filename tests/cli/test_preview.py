@@ -69,6 +69,16 @@ def test_a_phone_heic_photo_is_drawn_upright(tmp_path: Path) -> None:
     assert Image.open(out).size == (200, 300)
 
 
+def test_a_sixteen_bit_grey_photo_is_drawn_in_its_greys(tmp_path: Path) -> None:
+    ramp = np.tile(np.linspace(0, 65535, 256).astype(np.uint16), (100, 1))
+    source = tmp_path / "scan.png"
+    Image.fromarray(ramp).save(source)
+    out = annotate_image(source, [], tmp_path / "p.png")
+    row = np.asarray(Image.open(out).convert("L"))[50].astype(int)
+    # Dark to light across, as in the file; clipped at 255 it would be white from x = 1.
+    assert row[0] <= 1 and row[-1] >= 254 and abs(row[128] - 128) <= 2
+
+
 def test_unreadable_input_says_so(tmp_path: Path) -> None:
     source = tmp_path / "broken.png"
     source.write_bytes(b"not an image")

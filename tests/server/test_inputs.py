@@ -204,3 +204,41 @@ def test_an_image_is_read_upright_in_rgb(tmp_path: Path, orientation: int, mode:
 
     assert loaded.mode == "RGB" and loaded.size == expected.size
     assert np.array_equal(np.asarray(loaded), np.asarray(expected))
+
+
+@pytest.mark.parametrize(
+    ("mode", "scale", "name"),
+    [
+        ("I;16", 257, "photo.png"),  # a 16-bit grey PNG
+        ("I;16", 257, "photo.tiff"),  # a 16-bit grey TIFF
+        ("I", 4 * 257, "photo.tiff"),  # 32-bit integers, past 16 bits
+        ("F", 1 / 255, "photo.tiff"),  # floating point, 0..1
+    ],
+)
+def test_wide_grey_is_scaled_to_eight_bits_not_clipped(
+    tmp_path: Path, mode: str, scale: float, name: str
+) -> None:
+    from magic_hour_server._media import load_image
+
+    grey = np.asarray(Image.fromarray(astronaut()).convert("L"))
+    wide = grey.astype(np.float32 if mode == "F" else np.int32) * scale
+    picture = Image.fromarray(
+        wide.astype({"I;16": np.uint16, "I": np.int32, "F": np.float32}[mode])
+    )
+    picture.save(tmp_path / name)
+    with Image.open(tmp_path / name) as opened:
+        assert opened.mode == mode
+
+    loaded = np.asarray(load_image(tmp_path / name)).astype(int)
+
+    assert loaded.shape == (*grey.shape, 3)
+    # Within a grey level of the 8-bit picture; clipped at 255 it would be nearly white.
+    assert np.abs(loaded[:, :, 0] - grey).max() <= 1
+    assert (loaded[:, :, 0] == loaded[:, :, 2]).all()
+
+
+def test_a_sixteen_bit_grey_photo_is_detected(api: httpx.Client) -> None:
+    grey = np.asarray(Image.fromarray(astronaut()).convert("L")).astype(np.uint16) * 257
+    task = detect(api, encode(Image.fromarray(grey)), "png")
+    assert task["status"] == "complete", task
+    assert len(task["faces"]) == 1

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from PIL import Image, ImageDraw, ImageFont
@@ -77,6 +77,17 @@ def _open_heif_too() -> None:
     register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 
+def _stretched(image: Image.Image) -> Image.Image:
+    """16-bit, 32-bit and floating-point grey stretched over 8-bit grey, darkest to lightest:
+    Pillow's conversion to RGB would clip them at 255, a nearly white picture."""
+    if image.mode not in {"I", "F"} and not image.mode.startswith("I;16"):
+        return image
+    wide = image.convert("F")
+    low, high = cast("tuple[float, float]", wide.getextrema())
+    scale = 255 / ((high - low) or 1.0)
+    return wide.point(lambda value: (value - low) * scale).convert("L")
+
+
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     from PIL import ImageFont
 
@@ -135,7 +146,7 @@ def annotate_image(source: Path, faces: Sequence[FaceBox], destination: Path) ->
             if opened.format == "JPEG" and full_side > MAX_PREVIEW_SIDE:
                 fit = MIN_JPEG_PREVIEW_SIDE / full_side
                 opened.draft("RGB", (math.ceil(opened.width * fit), math.ceil(opened.height * fit)))
-            image = ImageOps.exif_transpose(opened).convert("RGB")
+            image = _stretched(ImageOps.exif_transpose(opened)).convert("RGB")
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as err:
         raise PreviewUnavailable(f"cannot read {source.name} to draw on it: {err}") from err
     if max(image.size) > MAX_PREVIEW_SIDE:
