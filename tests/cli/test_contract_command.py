@@ -85,3 +85,20 @@ def test_a_document_that_does_not_parse_is_one_line_and_exit_2(tmp_path: Path) -
     assert run.returncode == 2
     assert run.stderr.startswith(f"magic-hour contract: the document {broken} does not parse")
     assert "Traceback" not in run.stderr
+
+
+def test_the_embedded_server_does_not_warn_of_the_malformed_requests_it_is_sent(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    import argparse
+    import socket
+
+    import httpx
+    from magic_hour.cli._contract import _deployment
+
+    with _deployment(argparse.Namespace(base_url=None, token=None)) as (url, _):
+        address = httpx.URL(url)
+        with socket.create_connection((address.host, address.port or 80), timeout=10) as raw:
+            raw.sendall(b"GET /v1/face-detection/x HTTP/1.1\r\nHost: \x01bad\r\n\r\n")
+            assert raw.recv(1024).startswith(b"HTTP/1.1 400")
+    assert "Invalid HTTP request" not in capfd.readouterr().err

@@ -130,10 +130,16 @@ def _deployment(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
         ) from err
     import logging
 
-    # Malformed requests are part of the test; the server need not log each one.
-    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
+    uvicorn_log = logging.getLogger("uvicorn.error")
     with LocalServer(workers=1) as server:
-        yield server.url, server.token
+        # Malformed requests are part of the test; the server need not warn of each one.
+        # (Set once it runs: uvicorn sets its loggers' levels as it starts.)
+        level = uvicorn_log.level
+        uvicorn_log.setLevel(logging.ERROR)
+        try:
+            yield server.url, server.token
+        finally:
+            uvicorn_log.setLevel(level)
 
 
 def _probe(base_url: str, token: str) -> None:
