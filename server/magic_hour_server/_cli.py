@@ -178,6 +178,9 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"magic-hour serve: {err}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # Alembic narrates each step of a migration (plugins, dialect, DDL mode); the store
+    # logs one line per migration run instead.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from magic_hour_server._secrets import scrub
     from magic_hour_server.detection._detector_model import shipped_path
     from magic_hour_server.detection._embedder import model_path

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -65,6 +67,53 @@ def test_serve_prints_a_generated_token_that_works(tmp_path: Path) -> None:
         process.terminate()
         process.wait(timeout=30)
     assert process.returncode in (0, -15)
+
+
+def _serve(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*COMMAND, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "MAGIC_HOUR_SERVER_TOKENS": "a-token-for-the-test"},
+        # Ctrl-C as a terminal delivers it (a background job of a shell would ignore it).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def _stderr_after_ctrl_c(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    return err
+
+
+def test_ctrl_c_stops_the_server_without_a_traceback(tmp_path: Path) -> None:
+    port = _free_port()
+    process = _serve(tmp_path, port)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.1)
+    err = _stderr_after_ctrl_c(process)
+    assert process.returncode == 130, err
+    assert err.rstrip().endswith("magic-hour serve: stopped") and "Traceback" not in err
+    # A first start migrates the new database: one line of ours, not alembic's narration.
+    assert "database schema migrated from revision none to" in err
+    assert "alembic" not in err
+
+
+def test_ctrl_c_while_the_server_starts_stops_it_without_a_traceback(tmp_path: Path) -> None:
+    process = _serve(tmp_path, _free_port())
+    assert process.stderr is not None
+    # The migration's line comes while the app is being made, before uvicorn runs.
+    while "database schema migrated" not in process.stderr.readline():
+        assert process.poll() is None
+    err = _stderr_after_ctrl_c(process)
+    assert process.returncode == 130, err
+    assert err.rstrip().endswith("magic-hour serve: stopped") and "Traceback" not in err
 
 
 def test_serve_help_documents_keeping_every_face() -> None:

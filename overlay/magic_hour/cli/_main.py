@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from importlib import metadata
 
@@ -81,6 +82,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run `magic-hour`; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(parser, args)
+    except KeyboardInterrupt:
+        # Ctrl-C: while a command starts, or after the server's graceful shutdown, which
+        # uvicorn ends by raising the signal again. Not a failure to show a traceback for.
+        done = "stopped" if args.command == "serve" else "interrupted"
+        print(f"magic-hour {args.command}: {done}", file=sys.stderr)
+        return 130
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "detect":
         return run_detect(args)
     if args.command == "contract":

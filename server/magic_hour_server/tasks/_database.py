@@ -9,6 +9,7 @@ and upgraded from there.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,9 @@ def engine_for(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
 
 
+log = logging.getLogger(__name__)
+
+
 def _alembic(connection: sa.Connection) -> Any:
     from alembic.config import Config
 
@@ -152,6 +156,7 @@ def prepare(engine: sa.Engine, *, migrate: bool) -> None:
             if revision is None and "tasks" in tables:
                 command.stamp(config, "0001")  # made before migrations existed
             command.upgrade(config, "head")
+            log.info("database schema migrated from revision %s to %s", revision or "none", head)
     except sa.exc.OperationalError as err:
         raise DatabaseError(f"cannot reach the database: {err.orig}") from err
 
