@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +26,21 @@ def api(server: LocalServer) -> Iterator[httpx.Client]:
         base_url=server.url, headers={"Authorization": f"Bearer {server.token}"}, timeout=30
     ) as client:
         yield client
+
+
+def wait_until_serving(
+    url: str, process: subprocess.Popen[str], path: str = "/healthz", timeout: float = 60
+) -> None:
+    """Return once the server `process` started answers `path` with 200; fail if it exits."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}{path}").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline and process.poll() is None, "the server is not up"
+        time.sleep(0.1)
 
 
 def upload(client: httpx.Client, data: bytes, extension: str = "png") -> str:

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.server.conftest import wait_until_serving
+
 pytestmark = pytest.mark.timeout(90)
 COMMAND = [sys.executable, "-c", "import sys; from magic_hour.cli import main; sys.exit(main())"]
 
@@ -52,13 +54,7 @@ def test_serve_prints_a_generated_token_that_works(tmp_path: Path) -> None:
                 assert token not in line
         assert token is not None
         url = f"http://127.0.0.1:{port}"
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        wait_until_serving(url, process)
         headers = {"Authorization": f"Bearer {token}"}
         assert httpx.get(f"{url}/v1/face-detection/x", headers=headers).status_code == 404
         assert httpx.get(f"{url}/v1/face-detection/x").status_code == 401
@@ -89,14 +85,7 @@ def _stderr_after_ctrl_c(process: subprocess.Popen[str]) -> str:
 def test_ctrl_c_stops_the_server_without_a_traceback(tmp_path: Path) -> None:
     port = _free_port()
     process = _serve(tmp_path, port)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                break
-        except httpx.TransportError:
-            assert time.monotonic() < deadline and process.poll() is None
-            time.sleep(0.1)
+    wait_until_serving(f"http://127.0.0.1:{port}", process, "/readyz")
     err = _stderr_after_ctrl_c(process)
     assert process.returncode == 130, err
     assert err.rstrip().endswith("magic-hour serve: stopped") and "Traceback" not in err

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -18,6 +17,7 @@ from magic_hour_server._secrets import (
     scrub,
 )
 
+from tests.server.conftest import wait_until_serving
 from tests.server.test_cli import COMMAND, _free_port
 
 PASSWORD = "s3cret-Pa55word"
@@ -78,14 +78,7 @@ def test_serve_takes_its_keys_from_the_environment_alone(tmp_path: Path) -> None
                     tmp_path=tmp_path)  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.1)
+        wait_until_serving(url, process)
         for key in keys:
             headers = {"Authorization": f"Bearer {key}"}
             assert httpx.get(f"{url}/v1/face-detection/x", headers=headers).status_code == 404
