@@ -101,6 +101,7 @@ def write_clip(
     options: dict[str, str] | None = None,
     container_options: dict[str, str] | None = None,
     rotate: bool = False,
+    pix_fmt: str = "yuv420p",
 ) -> int:
     """Encode a clip of `seconds` at `fps` to `path`; returns the number of frames written.
 
@@ -116,7 +117,7 @@ def write_clip(
         stream.width, stream.height = (height, width) if rotate else (width, height)
         if rotate:
             stream.set_display_rotation(90)
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = pix_fmt
         stream.time_base = Fraction(1, fps)
         if options:
             stream.options = dict(options)

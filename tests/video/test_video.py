@@ -130,16 +130,33 @@ def test_webm_clips_work_too(tmp_path: Path, detector: FaceDetector, sink: Recor
     assert [owner(face, people) for face in sink.faces] == [0]
 
 
+@pytest.mark.parametrize(
+    ("name", "codec", "pix_fmt", "options"),
+    [
+        ("rotated.mp4", "libx264", "yuv420p", {}),
+        # As an iPhone records by default: 10-bit HEVC in a mov.
+        ("rotated.mov", "libx265", "yuv420p10le", {"x265-params": "log-level=error"}),
+    ],
+)
 def test_rotation_metadata_is_honoured(
-    tmp_path: Path, detector: FaceDetector, sink: RecordingSink
+    tmp_path: Path,
+    detector: FaceDetector,
+    sink: RecordingSink,
+    name: str,
+    codec: str,
+    pix_fmt: str,
+    options: dict[str, str],
 ) -> None:
     # Stored sideways (turned clockwise) with a display matrix that turns it back upright,
     # the way phones record portrait video. Unrotated, the detector sees a sideways face.
     # Low in the upright picture, so that a box in stored (sideways) coordinates would be
     # near the top and miss it.
     people = [MovingFace(astronaut_face(), 120, 0.0, 2.0, (10, 185), (20, 190))]
-    clip = tmp_path / "rotated.mp4"
-    write_clip(clip, people, width=240, height=320, fps=FPS, seconds=2.0, rotate=True)
+    clip = tmp_path / name
+    write_clip(
+        clip, people, width=240, height=320, fps=FPS, seconds=2.0, rotate=True,
+        codec=codec, pix_fmt=pix_fmt, options=options,
+    )  # fmt: skip
 
     process_video(clip, detector, 0.5, sink)
 
