@@ -87,10 +87,11 @@ def kind_of(path: Path, extension: str = "") -> str:
     except Image.DecompressionBombError as err:
         raise MediaError(f"the image is too large to decode ({err})") from err
     except UnidentifiedImageError as err:
-        if head[4:8] == b"ftyp" and (reads_heif or head[8:12] in {b"avif", b"avis"}):
-            # A HEIF or AVIF image by its brand that no decoder could open.
+        brand = head[8:12] if head[4:8] == b"ftyp" else b""
+        if brand and (_reads_avif() if brand in {b"avif", b"avis"} else reads_heif):
+            # A HEIF or AVIF image by its brand, which a decoder here could not open.
             raise MediaError("the image is truncated or corrupt") from err
-        if extension in {"heic", "heif"}:
+        if extension in {"heic", "heif", "avif"}:
             raise MediaError(f".{extension} images cannot be read by this server") from err
         raise MediaError("the file is not an image or video that can be read") from err
     except OSError as err:
@@ -101,6 +102,12 @@ def kind_of(path: Path, extension: str = "") -> str:
     if allowed is not None and image_format not in allowed:
         raise MediaError(f"the file is named .{extension} but holds a {image_format} image")
     return "image"
+
+
+def _reads_avif() -> bool:
+    from PIL import features
+
+    return bool(features.check("avif"))  # Pillow 11.2 and later, built with libavif
 
 
 def eight_bit(image: Image.Image) -> Image.Image:

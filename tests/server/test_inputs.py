@@ -69,6 +69,8 @@ def _heic_claiming(width: int, height: int) -> bytes:
         (_png_claiming(60_000, 60_000), "png", "too large"),
         (encode(astronaut(), "JPEG"), "png", "named .png but holds a JPEG image"),
         (_heic()[:3000], "heic", "truncated or corrupt"),
+        (encode(astronaut(), "AVIF")[:3000], "avif", "truncated or corrupt"),
+        (encode(astronaut(), "AVIF")[:200], "avif", "truncated or corrupt"),
         (_heic_claiming(60_000, 60_000), "heic", "too large"),
         (_heic(), "jpg", "named .jpg but holds a HEIF image"),
         (encode(astronaut()), "mp4", "named .mp4 but holds a PNG image"),
