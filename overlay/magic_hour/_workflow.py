@@ -85,6 +85,8 @@ def generate(
     # Everything that can be refused is refused here, before any request.
     source = classify_file(assets["target_file_path"])
     directory = Path(download_directory) if download_directory is not None else Path.cwd()
+    if download_outputs and wait_for_completion and directory.exists() and not directory.is_dir():
+        raise NotADirectoryError(f"download_directory {str(directory)!r} is a file, not a folder")
     # Each step rides through transient failures for `context.patience` seconds.
     if isinstance(source, LocalFile):
         file_path = yield from _operations.upload(
@@ -113,6 +115,9 @@ def generate(
         except MagicHourError as exc:
             _with_task(exc, created.id)
             raise
+        except OSError as exc:  # the local disk: a folder that cannot be made, a full disk
+            exc.add_note(_read_it_again(created.id))
+            raise
     return FaceDetectionResult.from_task(task, paths)
 
 
@@ -120,9 +125,11 @@ def _with_task(error: MagicHourError, task_id: str) -> None:
     """Make `error` say which task it happened to, so that the caller can resume."""
     if error.task_id is None:
         error.task_id = task_id
-        error.add_note(
-            f"task {task_id} exists; read it with client.v1.face_detection.get(id={task_id!r})"
-        )
+        error.add_note(_read_it_again(task_id))
+
+
+def _read_it_again(task_id: str) -> str:
+    return f"task {task_id} exists; read it with client.v1.face_detection.get(id={task_id!r})"
 
 
 def wait(

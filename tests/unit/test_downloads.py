@@ -293,3 +293,29 @@ async def test_a_download_is_made_durable_off_the_event_loop(
         b"PNG:/api-assets/task-1/0-0.png",
         b"PNG:/api-assets/task-1/0-1.png",
     ]
+
+
+@pytest.mark.anyio
+async def test_a_download_directory_that_is_a_file_is_refused_before_any_request(
+    sdk: Harness, api: FakeApi, tmp_path: Path
+) -> None:
+    taken = tmp_path / "faces"
+    taken.write_text("not a folder")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        await sdk(generate(taken))
+    assert api.requests == []
+    # Without downloads the name does not matter.
+    result = await sdk(generate(taken, download_outputs=False))
+    assert result.downloaded_paths == []
+
+
+@pytest.mark.anyio
+async def test_a_folder_that_cannot_be_made_names_the_task_to_read_again(
+    sdk: Harness, api: FakeApi, tmp_path: Path
+) -> None:
+    # The download folder would be made inside a file: the task completes, then saving fails.
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OSError) as caught:
+        await sdk(generate(tmp_path / "file" / "faces"))
+    notes = getattr(caught.value, "__notes__", [])
+    assert any("task task-1 exists" in note for note in notes), notes
