@@ -225,6 +225,17 @@ def test_usage_errors_exit_2_without_a_traceback(arguments: list[str], message: 
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
+def test_an_out_that_is_a_file_is_a_usage_error_before_anything_starts(tmp_path: Path) -> None:
+    photo, out = tmp_path / "x.png", tmp_path / "results"
+    photo.write_bytes(b"not looked at")
+    out.write_text("a file")
+    result = run_cli("detect", photo, "--out", out)
+    assert result.returncode == 2
+    assert f"--out {out} is a file" in result.stderr and "Traceback" not in result.stderr
+    assert "embedded" not in result.stderr  # no server was started
+    assert out.read_text() == "a file"
+
+
 def test_base_url_without_a_token_is_a_usage_error(tmp_path: Path) -> None:
     result = run_cli("detect", tmp_path / "x.png", "--base-url", "http://127.0.0.1:9")
     assert result.returncode == 2

@@ -233,6 +233,8 @@ def run_detect(
         board.message(f"magic-hour: no previews: {INSTALL_HINT}")
     try:
         target = resolve_target(args, env)
+        if args.out.exists() and not args.out.is_dir():
+            raise UsageError(f"--out {args.out} is a file: name a folder for the results")
         planned = _outputs.plan(args.paths, args.out)
         if all(check_input(item.source) for item in planned):
             # Nothing can be sent: say why for each input without starting anything.
