@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -9,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -65,8 +67,10 @@ def test_serve_prints_a_generated_token_that_works(tmp_path: Path) -> None:
     assert process.returncode in (0, -15)
 
 
-def _serve(tmp_path: Path, port: int) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+@contextlib.contextmanager
+def _serve(tmp_path: Path, port: int) -> Iterator[subprocess.Popen[str]]:
+    """`magic-hour serve` as a terminal runs it; killed at the end if a test left it running."""
+    process = subprocess.Popen(
         [*COMMAND, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
         stderr=subprocess.PIPE,
         text=True,
@@ -74,6 +78,12 @@ def _serve(tmp_path: Path, port: int) -> subprocess.Popen[str]:
         # Ctrl-C as a terminal delivers it (a background job of a shell would ignore it).
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
 
 
 def _stderr_after_ctrl_c(process: subprocess.Popen[str]) -> str:
@@ -84,9 +94,9 @@ def _stderr_after_ctrl_c(process: subprocess.Popen[str]) -> str:
 
 def test_ctrl_c_stops_the_server_without_a_traceback(tmp_path: Path) -> None:
     port = _free_port()
-    process = _serve(tmp_path, port)
-    wait_until_serving(f"http://127.0.0.1:{port}", process, "/readyz")
-    err = _stderr_after_ctrl_c(process)
+    with _serve(tmp_path, port) as process:
+        wait_until_serving(f"http://127.0.0.1:{port}", process, "/readyz")
+        err = _stderr_after_ctrl_c(process)
     assert process.returncode == 130, err
     assert err.rstrip().endswith("magic-hour serve: stopped") and "Traceback" not in err
     # A first start migrates the new database: one line of ours, not alembic's narration.
@@ -95,12 +105,12 @@ def test_ctrl_c_stops_the_server_without_a_traceback(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_while_the_server_starts_stops_it_without_a_traceback(tmp_path: Path) -> None:
-    process = _serve(tmp_path, _free_port())
-    assert process.stderr is not None
-    # The migration's line comes while the app is being made, before uvicorn runs.
-    while "database schema migrated" not in process.stderr.readline():
-        assert process.poll() is None
-    err = _stderr_after_ctrl_c(process)
+    with _serve(tmp_path, _free_port()) as process:
+        assert process.stderr is not None
+        # The migration's line comes while the app is being made, before uvicorn runs.
+        while "database schema migrated" not in process.stderr.readline():
+            assert process.poll() is None
+        err = _stderr_after_ctrl_c(process)
     assert process.returncode == 130, err
     assert err.rstrip().endswith("magic-hour serve: stopped") and "Traceback" not in err
 
