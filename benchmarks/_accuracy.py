@@ -1,4 +1,7 @@
-"""Accuracy of the server's detector on the labelled face set (FDDB subset) in ../shared.
+"""Accuracy of the server's detector on the labelled face sets in ../shared.
+
+Each set is reported on its own: face-eval (FDDB news photos, faces mostly 30-200 px) and,
+when present, face-eval-wider-sample (WIDER FACE crowds, faces mostly under 32 px).
 
 The detector runs once per image at the lowest confidence, 0.05, to get the whole
 precision/recall curve. Figures at the default confidence_score 0.5 come from the same
@@ -20,7 +23,9 @@ from ._common import Figure
 from ._matching import ALL_SIZES, Evaluation, HeightRange, ImageResult, Scored, evaluate
 
 SECTION = "6. Accuracy"
-DEFAULT_DATA = Path(__file__).resolve().parent.parent / ".." / "shared" / "data" / "face-eval"
+SHARED_DATA = Path(__file__).resolve().parent.parent / ".." / "shared" / "data"
+DEFAULT_DATA = SHARED_DATA / "face-eval"
+DEFAULT_SETS = (DEFAULT_DATA, SHARED_DATA / "face-eval-wider-sample")
 LOWEST_CONFIDENCE = 0.05
 DEFAULT_CONFIDENCE = 0.5
 IOU = 0.5
@@ -97,12 +102,25 @@ VARIANTS = {
 SHRINK = 4
 
 
+def run_sets(roots: list[Path], *, limit: int | None = None) -> list[Figure]:
+    """`run` on each set; the first keeps the plain section name, the others add theirs."""
+    figures = []
+    for number, root in enumerate(roots):
+        found = run(root, limit=limit)
+        if number > 0:
+            for figure in found:
+                figure.section += f" - {root.name}"
+        figures.extend(found)
+    return figures
+
+
 def run(root: Path = DEFAULT_DATA, *, limit: int | None = None) -> list[Figure]:
     """AP at IoU 0.5 and recall/precision at confidence 0.5, overall and by face height.
 
     The server's detector (fp32, one scale) on the set as it is; then, beside it in the
     same run, the int8 detector and multi-scale detection; then all three on the set
-    shrunk by 4, where most faces are under 32 px.
+    shrunk by 4, where most faces are under 32 px. A set whose faces are mostly under
+    32 px already is not shrunk: its faces would be a few pixels high.
     """
     from magic_hour_server.detection._detector import FaceDetector, default_detector
 
@@ -110,11 +128,13 @@ def run(root: Path = DEFAULT_DATA, *, limit: int | None = None) -> list[Figure]:
         print(f"accuracy: skipped, no labelled set at {root} (../shared is absent)")
         return []
     images = load_annotations(root)[:limit]
+    counts = height_counts(images)
+    shrinks = (1, SHRINK) if counts["h < 32 px"] * 2 < counts["all"] else (1,)
     detectors = {"fp32": default_detector()}
     detectors.update({name: FaceDetector(**kw) for name, kw in VARIANTS.items()})  # type: ignore[arg-type]
     figures = []
     evaluations: dict[tuple[str, int], dict[str, Evaluation]] = {}
-    for shrink in (1, SHRINK):
+    for shrink in shrinks:
         for name, detector in detectors.items():
             results, seconds = detect_all(images, detector, shrink)
             by_size = {label: evaluate(results, IOU, sizes) for label, sizes in SIZES.items()}
@@ -197,4 +217,12 @@ def height_counts(images: list[LabelledImage]) -> dict[str, int]:
     }
 
 
-__all__ = ["DEFAULT_DATA", "SECTION", "height_counts", "load_annotations", "run"]
+__all__ = [
+    "DEFAULT_DATA",
+    "DEFAULT_SETS",
+    "SECTION",
+    "height_counts",
+    "load_annotations",
+    "run",
+    "run_sets",
+]

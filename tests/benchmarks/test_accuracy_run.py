@@ -41,3 +41,21 @@ def test_an_absent_set_is_skipped_not_failed(
 ) -> None:
     assert _accuracy.run(tmp_path / "missing") == []
     assert "skipped" in capsys.readouterr().out
+
+
+@pytest.mark.timeout(180)
+def test_each_set_is_reported_apart_and_a_set_of_tiny_faces_is_not_shrunk(
+    tmp_path: Path,
+) -> None:
+    face: dict[str, object] = {"x": 222, "y": 62, "w": 118, "h": 160, "ignore": False}
+    tiny = [{"x": 20 * n, "y": 400, "w": 12, "h": 16, "ignore": False} for n in range(1, 4)]
+    news = _labelled_set(tmp_path / "news", [face])
+    crowd = _labelled_set(tmp_path / "crowd", [face, *tiny])
+    figures = _accuracy.run_sets([news, crowd])
+    sections = {figure.section for figure in figures}
+    assert sections == {_accuracy.SECTION, f"{_accuracy.SECTION} - crowd"}
+    shrunk = [f.name for f in figures if "shrunk" in f.name]
+    assert shrunk and all(f.section == _accuracy.SECTION for f in figures if "shrunk" in f.name)
+    crowd_values = {f.name: f.value for f in figures if f.section.endswith("crowd")}
+    assert crowd_values["recall at confidence 0.5, h > 96 px"] == pytest.approx(1.0)
+    assert crowd_values["recall at confidence 0.5, h < 32 px"] == pytest.approx(0.0)
