@@ -57,6 +57,12 @@ def aligned_points(landmarks: Sequence[Point]) -> Any:
     return points @ matrix[:, :2].T + matrix[:, 2]
 
 
+def _shrink(matrix: Any) -> float:
+    """How many picture pixels one aligned pixel spans (1 / the transform's scale)."""
+    scale = float(np.sqrt(abs(np.linalg.det(np.asarray(matrix)[:, :2]))))
+    return 1.0 / scale if scale > 0 else 1.0
+
+
 def align(image: npt.NDArray[np.uint8], landmarks: Sequence[Point]) -> npt.NDArray[np.uint8]:
     """The 112 x 112 RGB face of `image` (H x W x 3) whose five landmarks are `landmarks`."""
     from PIL import Image
@@ -64,20 +70,32 @@ def align(image: npt.NDArray[np.uint8], landmarks: Sequence[Point]) -> npt.NDArr
     matrix = similarity_transform(landmarks)
     # PIL wants the map from output to input pixels: the inverse of `matrix`.
     inverse = np.linalg.inv(np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
+    # The bilinear warp reads 2 x 2 pixels per output pixel: shrinking a face more than
+    # twice that way skips pixels, and the aliasing changes the face's measured detail and
+    # its embedding. A large face (a close-up in 1080p or 4K) is first reduced by box
+    # averaging, `factor` x `factor` pixels to one, to at most twice the aligned size.
+    factor = max(1, int(_shrink(matrix)))
     # Only the part of the image the face is taken from becomes a PIL image (a whole 4K
     # frame would be copied for each face): the output's corners mapped back, plus a margin
-    # for the bilinear filter. Edges inside the image never reach the samples taken, so
-    # the result is the same as from the whole image.
+    # for the filters, its corner on the reduction's grid. Edges inside the image never
+    # reach the samples taken, so the result is the same as from the whole image.
     corners = np.array([[0, 0, 1], [SIZE, 0, 1], [0, SIZE, 1], [SIZE, SIZE, 1]], dtype=np.float64)
     footprint = corners @ inverse.T
     height, width = image.shape[:2]
-    left, top = (max(0, int(np.floor(v)) - 2) for v in footprint.min(axis=0))
-    right = min(width, int(np.ceil(footprint[:, 0].max())) + 2)
-    bottom = min(height, int(np.ceil(footprint[:, 1].max())) + 2)
+    margin = 2 * factor + 2
+    left, top = (
+        max(0, (int(np.floor(v)) - margin) // factor * factor) for v in footprint.min(axis=0)
+    )
+    right = min(width, int(np.ceil(footprint[:, 0].max())) + margin)
+    bottom = min(height, int(np.ceil(footprint[:, 1].max())) + margin)
     if right <= left or bottom <= top:
         return np.zeros((SIZE, SIZE, 3), dtype=np.uint8)
     inverse[:, 2] -= (left, top)
-    warped = Image.fromarray(image[top:bottom, left:right]).transform(
+    region = Image.fromarray(image[top:bottom, left:right])
+    if factor > 1:
+        region = region.reduce(factor)
+        inverse /= factor  # a reduced pixel's coordinates are the original's / factor
+    warped = region.transform(
         (SIZE, SIZE),
         Image.Transform.AFFINE,
         tuple(float(v) for v in inverse.ravel()),
