@@ -48,7 +48,9 @@ def test_each_set_is_reported_apart_and_a_set_of_tiny_faces_is_not_shrunk(
     tmp_path: Path,
 ) -> None:
     face: dict[str, object] = {"x": 222, "y": 62, "w": 118, "h": 160, "ignore": False}
-    tiny = [{"x": 20 * n, "y": 400, "w": 12, "h": 16, "ignore": False} for n in range(1, 4)]
+    tiny: list[dict[str, object]] = [
+        {"x": 20 * n, "y": 400, "w": 12, "h": 16, "ignore": False} for n in range(1, 4)
+    ]
     news = _labelled_set(tmp_path / "news", [face])
     crowd = _labelled_set(tmp_path / "crowd", [face, *tiny])
     figures = _accuracy.run_sets([news, crowd])
