@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from magic_hour.cli._preview import (
+    BOX_COLOURS,
     INSTALL_HINT,
     FaceBox,
     PreviewUnavailable,
@@ -182,3 +183,45 @@ def test_a_jpeg_whose_header_claims_a_huge_size_is_a_clear_preview_error(tmp_pat
     with pytest.raises(PreviewUnavailable, match=r"cannot read liar\.jpg"):
         annotate_image(source, [FaceBox(1, 1, 10, 10, 0.5)], tmp_path / "p.png")
     assert not (tmp_path / "p.png").exists()
+
+
+def _tag_pixels(pixels: np.ndarray, region: tuple[int, int, int, int], colour: str) -> int:
+    """How many pixels of `region` (left, top, right, bottom) are exactly `colour`."""
+    rgb = np.array(Image.new("RGB", (1, 1), colour).getpixel((0, 0)))
+    left, top, right, bottom = region
+    return int((pixels[top:bottom, left:right] == rgb).all(axis=-1).sum())
+
+
+def test_in_a_crowd_no_label_covers_a_face(tmp_path: Path) -> None:
+    # 20 x 12 small faces, 24 x 28 px, 16 px apart: too close for every tag to fit.
+    source = _grey(tmp_path / "crowd.png", (1000, 560))
+    faces = [
+        FaceBox(10 + 40 * column, 10 + 44 * row, 24, 28, 0.7)
+        for row in range(12)
+        for column in range(24)
+    ]
+    out = annotate_image(source, faces, tmp_path / "p.png")
+    pixels = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    for face in faces:
+        inside = pixels[face.y + 3 : face.y + face.height - 2, face.x + 3 : face.x + face.width - 2]
+        assert (inside == 128).all(), f"a tag covers the face at {face.x}, {face.y}"
+    # Some faces are still labelled: tags were fitted where they could be.
+    tags = sum(
+        _tag_pixels(pixels, (f.x, f.y - 14, f.x + 24, f.y), colour)
+        for f, colour in zip(faces, [*BOX_COLOURS] * 100, strict=False)
+    )
+    assert tags > 0
+
+
+def test_a_face_with_another_just_above_it_is_labelled_below(tmp_path: Path) -> None:
+    source = _grey(tmp_path / "in.png", (600, 600))
+    near_top = FaceBox(200, 100, 60, 70, 0.8)
+    big = FaceBox(180, 175, 160, 200, 0.9)
+    out = annotate_image(source, [near_top, big], tmp_path / "p.png")
+    pixels = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    # The face above keeps its picture; the big face's tag sits under its box.
+    inside = pixels[103:167, 203:257]
+    assert (inside == 128).all()
+    assert _tag_pixels(pixels, (180, 376, 340, 420), BOX_COLOURS[1]) > 200
+    # And the face above is labelled above itself.
+    assert _tag_pixels(pixels, (200, 60, 330, 100), BOX_COLOURS[0]) > 200

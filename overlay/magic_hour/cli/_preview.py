@@ -88,6 +88,7 @@ def _stretched(image: Image.Image) -> Image.Image:
     return wide.point(lambda value: (value - low) * scale).convert("L")
 
 
+@functools.cache
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     from PIL import ImageFont
 
@@ -112,22 +113,76 @@ def _save_atomically(image: Image.Image, destination: Path) -> None:
         raise
 
 
-def _label(
+Rect = tuple[int, int, int, int]
+"""left, top, right, bottom in the preview's pixels."""
+
+MIN_LABEL_FONT = 10
+"""The smallest label text drawn: a small face's tag shrinks with it down to this."""
+
+
+def _overlaps(a: Rect, b: Rect) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _tags(
     draw: ImageDraw.ImageDraw,
-    xy: tuple[int, int],
+    box: Rect,
     text: str,
     font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
-    colour: str,
-    canvas_height: int,
-) -> None:
-    """Text on a filled tag above the box (inside it when the box touches the top)."""
+    canvas: tuple[int, int],
+) -> list[tuple[Rect, tuple[int, int]]]:
+    """Places for `text` on a filled tag, best first, each with where the text itself is
+    drawn: above `box`, below it, or inside its top edge when the face is at least four
+    tags tall (the tag then covers hair and forehead, not the face)."""
     left, top, right, bottom = (round(v) for v in draw.textbbox((0, 0), text, font=font))
-    pad = max(2, (bottom - top) // 5)
+    pad = max(1, (bottom - top) // 5)
     width, height = right - left + 2 * pad, bottom - top + 2 * pad
-    x, y = xy
-    y = y - height if y >= height else min(y, canvas_height - height)
-    draw.rectangle((x, y, x + width, y + height), fill=colour)
-    draw.text((x + pad - left, y + pad - top), text, fill="black", font=font)
+    x = max(0, min(box[0], canvas[0] - width))
+    rows = []
+    if box[1] >= height:
+        rows.append(box[1] - height)
+    if box[3] + height <= canvas[1]:
+        rows.append(box[3])
+    if box[3] - box[1] >= 4 * height:
+        rows.append(box[1])
+    return [((x, y, x + width, y + height), (x + pad - left, y + pad - top)) for y in rows]
+
+
+def _draw_labels(
+    draw: ImageDraw.ImageDraw,
+    boxes: list[Rect],
+    texts: list[tuple[str, str]],
+    colours: list[str],
+    largest_font: int,
+    canvas: tuple[int, int],
+) -> None:
+    """A tag for each box where one fits without covering another face or tag.
+
+    Larger faces are labelled first. A tag is scaled to its face (never above
+    `largest_font`, never under `MIN_LABEL_FONT`); when the full text ("#3 0.72") would
+    cover something, the number alone ("#3") is tried, and in a crowd some faces keep only
+    their box: the table's JSON and each folder's magic-hour.json list every face.
+    """
+    placed: list[Rect] = []
+    order = sorted(range(len(boxes)), key=lambda i: -(boxes[i][3] - boxes[i][1]))
+    for index in order:
+        box = boxes[index]
+        size = max(MIN_LABEL_FONT, min(largest_font, round((box[3] - box[1]) * 0.5)))
+        font = _font(size)
+        # A box's outline is drawn on its right and bottom edges too: one pixel more.
+        outlines = ((b[0], b[1], b[2] + 1, b[3] + 1) for i, b in enumerate(boxes) if i != index)
+        others = [*placed, *outlines]
+        places = [
+            (rect, at, text)
+            for text in dict.fromkeys(texts[index])
+            for rect, at in _tags(draw, box, text, font, canvas)
+        ]
+        for rect, at, text in places:
+            if not any(_overlaps(rect, other) for other in others):
+                draw.rectangle((rect[0], rect[1], rect[2] - 1, rect[3] - 1), fill=colours[index])
+                draw.text(at, text, fill="black", font=font)
+                placed.append(rect)
+                break
 
 
 def annotate_image(source: Path, faces: Sequence[FaceBox], destination: Path) -> Path:
@@ -159,15 +214,28 @@ def annotate_image(source: Path, faces: Sequence[FaceBox], destination: Path) ->
     scale = max(image.size) / full_side
     draw = ImageDraw.Draw(image)
     line = max(2, round(max(image.size) / 300))
-    font = _font(max(12, round(max(image.size) / 45)))
-    for index, face in enumerate(faces):
-        colour = BOX_COLOURS[index % len(BOX_COLOURS)]
-        left, top = round(face.x * scale), round(face.y * scale)
-        right = round((face.x + face.width) * scale)
-        bottom = round((face.y + face.height) * scale)
-        draw.rectangle((left, top, right, bottom), outline=colour, width=line)
-        text = f"#{index}" if face.score is None else f"#{index} {face.score:.2f}"
-        _label(draw, (left, top), text, font, colour, image.height)
+    boxes: list[Rect] = [
+        (
+            round(face.x * scale),
+            round(face.y * scale),
+            round((face.x + face.width) * scale),
+            round((face.y + face.height) * scale),
+        )
+        for face in faces
+    ]
+    colours = [BOX_COLOURS[index % len(BOX_COLOURS)] for index in range(len(faces))]
+    for box, colour in zip(boxes, colours, strict=True):
+        # A small face's outline is thinner, so that it does not hide the face.
+        width = max(1, min(line, (box[3] - box[1]) // 12))
+        draw.rectangle(box, outline=colour, width=width)
+    texts = [
+        (f"#{index}", f"#{index}")
+        if face.score is None
+        else (f"#{index} {face.score:.2f}", f"#{index}")
+        for index, face in enumerate(faces)
+    ]
+    largest_font = max(12, round(max(image.size) / 45))
+    _draw_labels(draw, boxes, texts, colours, largest_font, image.size)
     _save_atomically(image, destination)
     return destination
 
