@@ -22,14 +22,6 @@ LABELS = Path(__file__).resolve().parent / "labels"
 ZERO = Target("<=", 0)
 
 
-class _Sink:
-    def add_face(self, **_: Any) -> None:
-        pass
-
-    def set_progress(self, fraction: float) -> None:
-        pass
-
-
 def run(settings: Settings, workdir: Path) -> list[Figure]:
     from magic_hour_server.detection._detector import default_detector
     from magic_hour_server.detection._embedder import default_embedder
@@ -68,10 +60,10 @@ def _clip(
 ) -> list[Figure]:
     from magic_hour_server.video._video import process_video
 
-    from tests.video.people import score
+    from tests.video.people import IgnoringSink, score
 
     start = time.perf_counter()
-    found = process_video(path, detector, 0.5, _Sink(), embedder=embedder)
+    found = process_video(path, detector, 0.5, IgnoringSink(), embedder=embedder)
     elapsed = time.perf_counter() - start
     result = score(labels, found)
     extra = sum(max(0, result.entries.get(n, 0) - 1) for n in result.usable_people)
@@ -132,6 +124,7 @@ def _crowd(settings: Settings, workdir: Path, detector: Any, embedder: Any) -> l
     from magic_hour_server.video._video import process_video
 
     from tests.video.clips import MovingFace, astronaut_face, cameraman_face, write_clip
+    from tests.video.people import IgnoringSink
 
     seconds = settings.video_seconds
     # 160 faces about 48 px tall in 16 columns and 10 rows, moving a little. The video's
@@ -153,7 +146,9 @@ def _crowd(settings: Settings, workdir: Path, detector: Any, embedder: Any) -> l
     write_clip(path, faces, width=1280, height=720, fps=30, seconds=seconds, options=options)
 
     def once() -> Any:
-        return process_video(path, detector, 0.5, _Sink(), embedder=embedder, detect_max_side=1280)
+        return process_video(
+            path, detector, 0.5, IgnoringSink(), embedder=embedder, detect_max_side=1280
+        )
 
     start = time.perf_counter()
     found = once()

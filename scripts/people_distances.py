@@ -24,20 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-class _Sink:
-    def add_face(self, **_: Any) -> None:
-        pass
-
-    def set_progress(self, fraction: float) -> None:
-        pass
-
-
 def main() -> int:
     from magic_hour_server.detection._detector import default_detector
     from magic_hour_server.detection._people import MAX_DISTANCE, distance
     from magic_hour_server.video._video import process_video
 
-    from tests.video.people import HandLabels, built_clips
+    from tests.video.people import HandLabels, IgnoringSink, built_clips
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=ROOT / ".." / "shared" / "data" / "videos")
@@ -54,7 +46,7 @@ def main() -> int:
     same: list[float] = []
     different: list[float] = []
     for name, path, labels in clips:
-        found = process_video(path, detector, 0.5, _Sink())
+        found = process_video(path, detector, 0.5, IgnoringSink())
         votes: dict[int, Counter[str]] = defaultdict(Counter)
         spans: dict[int, tuple[int, int]] = {}
         for seen in found.observations:

@@ -161,20 +161,12 @@ def _labels(base: Any, variant: Variant) -> Any:
     return HandLabels(base.clip, dict(base.usable), regions)
 
 
-class _Sink:
-    def add_face(self, **_: Any) -> None:
-        pass
-
-    def set_progress(self, fraction: float) -> None:
-        pass
-
-
 def main() -> int:
     from magic_hour_server.detection._detector import default_detector
     from magic_hour_server.detection._embedder import default_embedder
     from magic_hour_server.video._video import process_video
 
-    from tests.video.people import HandLabels, score
+    from tests.video.people import HandLabels, IgnoringSink, score
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=ROOT / ".." / "shared" / "data" / "videos")
@@ -195,7 +187,7 @@ def main() -> int:
             path = Path(tmp) / f"{variant.name}.mp4"
             _encode(path, made, variant.fps, variant.crf)
             start = time.perf_counter()
-            found = process_video(path, detector, 0.5, _Sink(), embedder=embedder)
+            found = process_video(path, detector, 0.5, IgnoringSink(), embedder=embedder)
             seconds = time.perf_counter() - start
             result = score(_labels(base, variant), found)
             entries = " ".join(str(result.entries.get(n, 0)) for n in result.usable_people)

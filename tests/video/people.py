@@ -27,6 +27,16 @@ CLIPS_FILE = Path(__file__).with_name("people_clips.json")
 Box = tuple[int, int, int, int]  # x, y, width, height
 
 
+class IgnoringSink:
+    """A face sink that keeps nothing: for a video pass judged by the people it returns."""
+
+    def add_face(self, **_: Any) -> None:
+        pass
+
+    def set_progress(self, fraction: float) -> None:
+        pass
+
+
 class Labels(Protocol):
     usable: dict[str, bool]
 
