@@ -28,23 +28,26 @@ LFW_FACES = (1, 18, 11)
 
 def astronaut() -> Image.Image:
     """The astronaut photo: Eileen Collins, one face."""
-    return Image.fromarray(skimage.data.astronaut())
+    return Image.fromarray(skimage.data.astronaut())  # type: ignore[no-untyped-call]
 
 
 def _cameraman_head() -> Image.Image:
-    return Image.fromarray(skimage.data.camera()).convert("RGB").crop(CAMERAMAN_HEAD)
+    camera = skimage.data.camera()  # type: ignore[no-untyped-call]
+    return Image.fromarray(camera).convert("RGB").crop(CAMERAMAN_HEAD)
 
 
 def _lfw_face(index: int, size: int) -> Image.Image:
     """A 25x25 Labeled Faces in the Wild crop, scaled up and padded with its own edge."""
-    pixels = (skimage.data.lfw_subset()[index] * 255).astype(np.uint8)
+    faces = skimage.data.lfw_subset()  # type: ignore[no-untyped-call]
+    pixels = (faces[index] * 255).astype(np.uint8)
     padded = np.pad(pixels, 4, mode="edge")
     return Image.fromarray(padded).convert("RGB").resize((size, size), Image.Resampling.BICUBIC)
 
 
 def _background(width: int, height: int) -> Image.Image:
     """A soft, blurred backdrop taken from another scikit-image photo."""
-    coffee = Image.fromarray(skimage.data.coffee()).resize((width, height))
+    photo = skimage.data.coffee()  # type: ignore[no-untyped-call]
+    coffee = Image.fromarray(photo).resize((width, height))
     return coffee.filter(ImageFilter.GaussianBlur(12))
 
 
@@ -75,7 +78,8 @@ def write_video(path: Path, *, seconds: float = 3.0, fps: int = 12) -> None:
             frame = background.copy()
             frame.paste(first, (int(10 + t * 150), 40))
             frame.paste(second, (int(370 - t * 150), 120))
-            for packet in stream.encode(av.VideoFrame.from_image(frame)):
+            picture = av.VideoFrame.from_image(frame)  # type: ignore[no-untyped-call]
+            for packet in stream.encode(picture):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

@@ -31,7 +31,7 @@ CLIP = "short_hamilton_clip.mp4"
 LABELS = ROOT / "benchmarks" / "labels" / "short_hamilton_clip.json"
 
 RGB = NDArray[np.uint8]
-Region = tuple[float, float, float, float]
+Region = tuple[int, int, int, int]
 FrameMap = Callable[[int, int], list[tuple[int, int]]]
 
 
@@ -51,6 +51,14 @@ def _resize(frames: list[RGB], size: tuple[int, int], bicubic: bool = False) -> 
 
     method = Image.Resampling.BICUBIC if bicubic else Image.Resampling.BILINEAR
     return [np.asarray(Image.fromarray(f).resize(size, method)) for f in frames]
+
+
+def _scaled(factor: float) -> Callable[[Region], Region]:
+    def scale(region: Region) -> Region:
+        x1, y1, x2, y2 = region
+        return round(x1 * factor), round(y1 * factor), round(x2 * factor), round(y2 * factor)
+
+    return scale
 
 
 def _blurred(frames: list[RGB]) -> list[RGB]:
@@ -99,13 +107,13 @@ def variants(count: int) -> list[Variant]:
             "240p",
             "scaled down to 426 x 240",
             lambda f: _resize(f, (426, 240)),
-            region=lambda r: tuple(v * 426 / 640 for v in r),  # type: ignore[return-value]
+            region=_scaled(426 / 640),
         ),
         Variant(
             "1080p-upscaled",
             "scaled up to 1920 x 1080 (bicubic: no more detail than the original)",
             lambda f: _resize(f, (1920, 1080), bicubic=True),
-            region=lambda r: tuple(v * 3 for v in r),  # type: ignore[return-value]
+            region=_scaled(3),
         ),
         Variant(
             "4:3-crop",
@@ -131,7 +139,8 @@ def _decode(path: Path) -> Iterator[RGB]:
 
     with av.open(str(path)) as container:
         for frame in container.decode(video=0):
-            yield frame.to_ndarray(format="rgb24")
+            picture: RGB = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+            yield picture
 
 
 def _encode(path: Path, frames: list[RGB], fps: int, crf: int) -> None:
@@ -153,7 +162,7 @@ def _encode(path: Path, frames: list[RGB], fps: int, crf: int) -> None:
 def _labels(base: Any, variant: Variant) -> Any:
     from tests.video.people import HandLabels
 
-    regions = []
+    regions: list[tuple[str, int, int, Region]] = []
     for name, first, last, region in base.regions:
         moved = variant.region(region) if variant.region else region
         spans = variant.renumber(first, last) if variant.renumber else [(first, last)]
