@@ -143,22 +143,6 @@ def _decode(path: Path) -> Iterator[RGB]:
             yield picture
 
 
-def _encode(path: Path, frames: list[RGB], fps: int, crf: int) -> None:
-    import av
-
-    height, width = frames[0].shape[:2]
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": str(crf)}
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-
-
 def _labels(base: Any, variant: Variant) -> Any:
     from tests.video.people import HandLabels
 
@@ -175,6 +159,7 @@ def main() -> int:
     from magic_hour_server.detection._embedder import default_embedder
     from magic_hour_server.video._video import process_video
 
+    from tests.video.clips import encode_frames
     from tests.video.people import HandLabels, IgnoringSink, score
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -194,7 +179,7 @@ def main() -> int:
         for variant in chosen:
             made = variant.frames(frames)
             path = Path(tmp) / f"{variant.name}.mp4"
-            _encode(path, made, variant.fps, variant.crf)
+            encode_frames(path, made, fps=variant.fps, options={"crf": str(variant.crf)})
             start = time.perf_counter()
             found = process_video(path, detector, 0.5, IgnoringSink(), embedder=embedder)
             seconds = time.perf_counter() - start

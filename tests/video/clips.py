@@ -8,7 +8,7 @@ that move linearly over time, so every clip's ground truth is known exactly.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -111,27 +111,58 @@ def write_clip(
     background = _background(width, height)
     prepared = [(face, face.scaled()) for face in faces]
     frame_count = math.ceil(seconds * fps)
+    frames = (render_frame(background, prepared, number / fps) for number in range(frame_count))
+    return encode_frames(
+        path,
+        frames,
+        fps=fps,
+        codec=codec,
+        options=options,
+        container_options=container_options,
+        rotate=rotate,
+        pix_fmt=pix_fmt,
+    )
+
+
+def encode_frames(
+    path: Path,
+    frames: Iterable[RGB],
+    *,
+    fps: int = 25,
+    codec: str = "libx264",
+    options: dict[str, str] | None = None,
+    container_options: dict[str, str] | None = None,
+    rotate: bool = False,
+    pix_fmt: str = "yuv420p",
+) -> int:
+    """Encode RGB `frames` (all one size) at `fps` to `path`; returns how many were written.
+
+    With `rotate`, frames are stored turned a quarter clockwise, with a display matrix
+    saying to turn them back.
+    """
+    count = 0
     with av.open(str(path), mode="w", options=container_options or {}) as container:
         stream = container.add_stream(codec, rate=fps)
         assert isinstance(stream, av.VideoStream)
-        stream.width, stream.height = (height, width) if rotate else (width, height)
         if rotate:
             stream.set_display_rotation(90)
         stream.pix_fmt = pix_fmt
         stream.time_base = Fraction(1, fps)
         if options:
             stream.options = dict(options)
-        for number in range(frame_count):
-            pixels = render_frame(background, prepared, number / fps)
+        for pixels in frames:
             if rotate:
                 pixels = np.ascontiguousarray(np.rot90(pixels, -1))
+            if count == 0:
+                stream.height, stream.width = pixels.shape[:2]
             frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
-            frame.pts = number
+            frame.pts = count
             for packet in stream.encode(frame):
                 container.mux(packet)
+            count += 1
         for packet in stream.encode(None):
             container.mux(packet)
-    return frame_count
+    return count
 
 
 def face_box(face: MovingFace, time: float) -> tuple[int, int, int, int] | None:
