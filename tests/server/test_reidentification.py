@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from magic_hour_server.detection._alignment import (
     SIZE,
@@ -19,7 +21,7 @@ from magic_hour_server.detection._embedder import FaceEmbedder, default_embedder
 from magic_hour_server.detection._onnx_graph import (
     ModelFileError,
     package_file,
-    prelu_as_elementwise,
+    prelu_as_depthwise,
     without_weight_inputs,
 )
 from magic_hour_server.detection._people import distance
@@ -143,28 +145,47 @@ def _run_graph(model: object, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
     return list(session.run(None, feeds))
 
 
-def test_prelu_spelled_element_wise_gives_the_same_bits() -> None:
+def _prelu_model(slope: npt.NDArray[np.float32], shape: list[int]) -> Any:
     from onnx import TensorProto, helper, numpy_helper
 
-    # Slopes above 1 and below 0 too: a shortcut like Max(x, slope * x) would be wrong there.
-    slope = np.array([0.25, 1.12, -0.5, 0.0], dtype=np.float32).reshape(4, 1, 1)
     graph = helper.make_graph(
         [helper.make_node("PRelu", ["x", "slope"], ["y"])],
         "prelu",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 3, 5])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4, 3, 5])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, shape)],
         [numpy_helper.from_array(slope, "slope")],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def test_prelu_spelled_as_depthwise_convolutions_gives_prelu() -> None:
+    # Slopes above 1 and below 0 too: a shortcut like Max(x, slope * x) would be wrong there.
+    slope = np.array([0.25, 1.12, -0.5, 0.0], dtype=np.float32).reshape(4, 1, 1)
+    model = _prelu_model(slope, [2, 4, 3, 5])
     x = np.random.default_rng(3).normal(size=(2, 4, 3, 5)).astype(np.float32)
     (before,) = _run_graph(model, {"x": x})
 
-    rewritten = prelu_as_elementwise(model)
+    rewritten = prelu_as_depthwise(model)
 
     assert "PRelu" not in {node.op_type for node in rewritten.graph.node}
+    assert "slope" not in {init.name for init in rewritten.graph.initializer}
     (after,) = _run_graph(rewritten, {"x": x})
-    assert np.array_equal(after, np.where(x > 0, x, slope * x))
-    assert np.array_equal(after, before)
+    expected = np.where(x > 0, x, slope * x)
+    assert np.array_equal(after[x > 0], x[x > 0])  # the positive side is exact
+    assert np.allclose(after, expected, rtol=1e-6, atol=1e-7)
+    assert np.allclose(after, before, rtol=1e-6, atol=1e-7)
+
+
+def test_a_prelu_without_one_slope_per_channel_is_left_as_it_is() -> None:
+    # One slope for all channels: a depthwise convolution per channel would not fit it.
+    model = _prelu_model(np.array([[[0.25]]], dtype=np.float32), [1, 3, 2, 2])
+    x = np.random.default_rng(4).normal(size=(1, 3, 2, 2)).astype(np.float32)
+
+    rewritten = prelu_as_depthwise(model)
+
+    assert [node.op_type for node in rewritten.graph.node] == ["PRelu"]
+    (after,) = _run_graph(rewritten, {"x": x})
+    assert np.array_equal(after, np.where(x > 0, x, np.float32(0.25) * x))
 
 
 def test_the_embedder_gives_the_shipped_graphs_embeddings(

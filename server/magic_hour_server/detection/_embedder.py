@@ -20,7 +20,7 @@ import numpy.typing as npt
 from magic_hour_server.detection._alignment import Point, align
 from magic_hour_server.detection._onnx_graph import (
     package_file,
-    prelu_as_elementwise,
+    prelu_as_depthwise,
     set_batch_dynamic,
     without_weight_inputs,
 )
@@ -47,7 +47,7 @@ class FaceEmbedder:
         import onnxruntime
 
         path = model_path()
-        model = prelu_as_elementwise(without_weight_inputs(onnx.load(str(path))))
+        model = prelu_as_depthwise(without_weight_inputs(onnx.load(str(path))))
         model = set_batch_dynamic(model, {"data", "fc1"})
         options = onnxruntime.SessionOptions()
         # One thread: a video embeds while its next frames decode and go through the

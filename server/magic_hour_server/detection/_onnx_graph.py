@@ -7,8 +7,9 @@ node reads (a quantized graph's left-over float weights) is still demanded of th
 `without_weight_inputs` keeps only the real inputs.
 
 onnxruntime's CPU PRelu with a per-channel slope is a slow broadcasting loop: in SFace it took
-two thirds of the time, far more than the convolutions. `prelu_as_elementwise` spells it with
-four fast element-wise operators that give the same bits.
+two thirds of the time, far more than the convolutions. `prelu_as_depthwise` spells it with
+two 1 x 1 depthwise convolutions, which onnxruntime fuses with the activation and the sum and
+runs in its blocked (NCHWc) layout like the network's own convolutions.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import hashlib
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 
 class ModelFileError(RuntimeError):
@@ -76,31 +80,65 @@ def set_batch_dynamic(model: Any, names: set[str]) -> Any:
     return model
 
 
-def prelu_as_elementwise(model: Any) -> Any:
-    """`model` (changed in place) with each PRelu(x, slope) as Relu(x) + Min(x, 0) * slope.
+def prelu_as_depthwise(model: Any) -> Any:
+    """`model` (changed in place) with each PRelu(x, slope) as x + (1 - slope) * Relu(-x).
 
-    Exact: for x > 0 it adds x and 0, for x <= 0 it adds 0 and slope * x, as PRelu does.
+    For x > 0 that is x exactly; for x <= 0 it is x + (1 - slope) * -x, slope * x to within
+    a float rounding or two. Each term is a 1 x 1 depthwise convolution: Relu(-x) one with
+    weight -1 and the Relu fused in, then (1 - slope) times it one with the sum fused in.
+    On x86 onnxruntime runs them in the blocked layout of the convolutions around them; as
+    four element-wise operators (Relu(x) + Min(x, 0) * slope, the same bits) each PRelu also
+    cost three layout conversions: SFace took 11.4 ms a face that way against 8.4 now, on
+    one core. Without the blocked layout (onnxruntime's extended level) the two forms cost
+    the same (20.5 against 19.6 ms).
     """
     from onnx import helper, numpy_helper
 
-    zero = "prelu_zero"
+    weights = {init.name: init for init in model.graph.initializer}
     nodes = []
     for node in model.graph.node:
-        if node.op_type != "PRelu":
+        slope = _channel_slope(node, weights)
+        if slope is None:
             nodes.append(node)
             continue
-        x, slope = node.input
+        x, _ = node.input
         (y,) = node.output
+        channels = slope.size
+        negate, keep = f"{y}_negate_weight", f"{y}_keep_weight"
+        model.graph.initializer.extend(
+            [
+                numpy_helper.from_array(np.full((channels, 1, 1, 1), -1, np.float32), negate),
+                numpy_helper.from_array((1 - slope).reshape(channels, 1, 1, 1), keep),
+            ]
+        )
+        depthwise: dict[str, Any] = {"group": channels, "kernel_shape": [1, 1]}
         nodes += [
-            helper.make_node("Relu", [x], [f"{y}_positive"]),
-            helper.make_node("Min", [x, zero], [f"{y}_negative_x"]),
-            helper.make_node("Mul", [f"{y}_negative_x", slope], [f"{y}_negative"]),
-            helper.make_node("Add", [f"{y}_positive", f"{y}_negative"], [y]),
+            helper.make_node("Conv", [x, negate], [f"{y}_negated"], **depthwise),
+            helper.make_node("Relu", [f"{y}_negated"], [f"{y}_negative_part"]),
+            helper.make_node(
+                "Conv", [f"{y}_negative_part", keep], [f"{y}_correction"], **depthwise
+            ),
+            helper.make_node("Add", [x, f"{y}_correction"], [y]),
         ]
-    if len(nodes) != len(model.graph.node):
-        import numpy as np
-
-        model.graph.initializer.append(numpy_helper.from_array(np.zeros(1, np.float32), zero))
-        del model.graph.node[:]
-        model.graph.node.extend(nodes)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    read = {name for node in nodes for name in node.input}
+    for init in [init for init in model.graph.initializer if init.name not in read]:
+        model.graph.initializer.remove(init)  # the slopes replaced
     return model
+
+
+def _channel_slope(node: Any, weights: dict[str, Any]) -> npt.NDArray[np.float32] | None:
+    """The slopes of a PRelu with one constant slope per channel (shape C x 1 x 1, C > 1),
+    else None: a PRelu of another form is left as it is."""
+    from onnx import numpy_helper
+
+    if node.op_type != "PRelu" or len(node.input) != 2 or node.input[1] not in weights:
+        return None
+    slope = numpy_helper.to_array(weights[node.input[1]])
+    shape = list(slope.shape)
+    while len(shape) > 3 and shape[0] == 1:
+        shape.pop(0)
+    if len(shape) != 3 or shape[1:] != [1, 1] or shape[0] < 2:
+        return None
+    return np.asarray(slope, dtype=np.float32).reshape(-1)
