@@ -68,11 +68,11 @@ class Settings:
     photo_latency_runs: int = 25
     upload_bytes: int = 1024 * MIB
     throughput_images: int = 200
-    throughput_rounds: int = 3
+    throughput_rounds: int = 5
     concurrency: int = 16
     detection_runs: int = 40
     video_seconds: float = 10.0
-    video_runs: int = 3
+    video_runs: int = 7
     accuracy_images: int | None = None  # None: the whole labelled set
     quick: bool = False
 
