@@ -7,6 +7,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from magic_hour_server._jpeg import jpeg_shortfall
+
 if TYPE_CHECKING:
     from PIL import Image
 
@@ -151,6 +153,8 @@ def load_image(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
                         f"the image is too large: {width} x {height} pixels "
                         f"(the limit is {max_pixels:,} pixels)"
                     )
+                if image.format in ("JPEG", "MPO") and (lie := jpeg_shortfall(path)):
+                    raise MediaError(lie)
                 image.load()
                 # Turned in place, and converted only when not RGB already: each copy of a
                 # 12 MP photo costs about 10 ms.

@@ -33,7 +33,7 @@ from tests.faults._attacks import (
     tamper,
 )
 from tests.faults._target import MAX_UPLOAD, TOKEN, Observed, Target
-from tests.server.images import astronaut, encode
+from tests.server.images import astronaut, encode, jpeg_claiming
 
 
 @dataclass(frozen=True)
@@ -177,6 +177,12 @@ CASES: list[Case] = [
         "decompression bomb: PNG claiming 60000 x 60000",
         "task error",
         lambda t: t.detect(t.upload(png_bomb(60_000, 60_000))),
+    ),
+    Case(
+        INPUT,
+        "JPEG whose header claims 8000 x 6000 over a 512 x 512 picture",
+        "task error",
+        lambda t: t.detect(t.upload(jpeg_claiming(8000, 6000), "jpg")),
     ),
     Case(
         INPUT,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from dataclasses import dataclass
 from functools import cache
 
@@ -38,6 +39,18 @@ def encode(
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **options)
     return buffer.getvalue()
+
+
+def jpeg_claiming(width: int, height: int, **options: object) -> bytes:
+    """The astronaut as a real JPEG whose frame header says it is `width` x `height` pixels
+    (baseline, or progressive with `progressive=True`)."""
+    data = bytearray(encode(astronaut(), "JPEG", **options))
+    for marker in (b"\xff\xc0", b"\xff\xc2"):
+        if marker in data:
+            at = data.index(marker) + 5  # marker, length (2), precision (1): height, width
+            data[at : at + 4] = struct.pack(">HH", height, width)
+            return bytes(data)
+    raise AssertionError("the JPEG has no frame header")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from PIL import Image
 
 from tests._web import Route, StaticWeb
 from tests.server.conftest import detect, start, wait
-from tests.server.images import astronaut, encode, heic
+from tests.server.images import astronaut, encode, heic, jpeg_claiming
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -36,14 +36,6 @@ def _png_claiming(width: int, height: int) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-
-
-def _jpeg_claiming(width: int, height: int) -> bytes:
-    """A real JPEG whose frame header (SOF0) says it is `width` x `height` pixels."""
-    data = bytearray(encode(astronaut(), "JPEG"))
-    at = data.index(b"\xff\xc0") + 5  # marker, length (2), precision (1): then height, width
-    data[at : at + 4] = struct.pack(">HH", height, width)
-    return bytes(data)
 
 
 def _heic() -> bytes:
@@ -63,7 +55,8 @@ def _heic_claiming(width: int, height: int) -> bytes:
     [
         (b"", "png", "the file is empty"),
         (encode(astronaut(), "JPEG")[:3000], "jpg", "truncated or corrupt"),
-        (_jpeg_claiming(60_000, 60_000), "jpg", "too large"),
+        (jpeg_claiming(60_000, 60_000), "jpg", "too large"),
+        (jpeg_claiming(8000, 6000), "jpg", "its header says 8000 x 6000 pixels"),
         (b"hello, this is text", "png", "not an image or video"),
         (encode(astronaut())[:3000], "png", "truncated or corrupt"),
         (_png_claiming(60_000, 60_000), "png", "too large"),
