@@ -44,23 +44,12 @@ class FaceEmbedder:
 
     def __init__(self, threads: int | None = None) -> None:
         import onnx
-        import onnxruntime
 
-        path = model_path()
-        model = prelu_as_depthwise(without_weight_inputs(onnx.load(str(path))))
+        model = prelu_as_depthwise(without_weight_inputs(onnx.load(str(model_path()))))
         model = set_batch_dynamic(model, {"data", "fc1"})
-        options = onnxruntime.SessionOptions()
         # One thread: a video embeds while its next frames decode and go through the
         # detector on the other cores (10 s of 720p: 21x real time against 19.8x on two).
-        options.intra_op_num_threads = threads or 1
-        options.log_severity_level = 3
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        # Run the int8 weights as float after folding them once: twice as fast on a CPU
-        # without the int8 kernels this graph's layout would need.
-        options.add_session_config_entry("session.disable_quant_qdq", "1")
-        self._session: Any = onnxruntime.InferenceSession(
-            model.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._session: Any = session(model.SerializeToString(), threads or 1)
 
     def embed(self, faces: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
         """Unit embeddings (N x 128) of aligned 112 x 112 RGB faces."""
@@ -78,6 +67,22 @@ class FaceEmbedder:
     ) -> npt.NDArray[np.float32]:
         """Unit embeddings of the faces of `image` (H x W x 3 RGB) with these landmarks."""
         return self.embed([align(image, points) for points in landmarks])
+
+
+def session(model: bytes, threads: int) -> Any:
+    """An onnxruntime session for an SFace graph, as the embedder runs it."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.log_severity_level = 3
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # Run the int8 weights as float after folding them once: twice as fast on a CPU
+    # without the int8 kernels this graph's layout would need.
+    options.add_session_config_entry("session.disable_quant_qdq", "1")
+    return onnxruntime.InferenceSession(
+        model, sess_options=options, providers=["CPUExecutionProvider"]
+    )
 
 
 _default: FaceEmbedder | None = None
