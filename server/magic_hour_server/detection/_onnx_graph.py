@@ -96,12 +96,14 @@ def prelu_as_depthwise(model: Any) -> Any:
 
     weights = {init.name: init for init in model.graph.initializer}
     nodes = []
+    replaced = set()
     for node in model.graph.node:
         slope = _channel_slope(node, weights)
         if slope is None:
             nodes.append(node)
             continue
-        x, _ = node.input
+        x, slope_name = node.input
+        replaced.add(slope_name)
         (y,) = node.output
         channels = slope.size
         negate, keep = f"{y}_negate_weight", f"{y}_keep_weight"
@@ -122,8 +124,8 @@ def prelu_as_depthwise(model: Any) -> Any:
         ]
     del model.graph.node[:]
     model.graph.node.extend(nodes)
-    read = {name for node in nodes for name in node.input}
-    for init in [init for init in model.graph.initializer if init.name not in read]:
+    unread = replaced - {name for node in nodes for name in node.input}
+    for init in [init for init in model.graph.initializer if init.name in unread]:
         model.graph.initializer.remove(init)  # the slopes replaced
     return model
 
