@@ -105,6 +105,11 @@ class BenchServer:
         self._tmp.cleanup()
 
     @property
+    def holds_polls(self) -> bool:
+        """Whether the server holds a poll that asks it to (`Prefer: wait`)."""
+        return self._options.get("max_wait_seconds") != 0
+
+    @property
     def pid(self) -> int:
         assert self._process.pid is not None
         return self._process.pid

@@ -7,6 +7,12 @@ detector. Pipeline and SDK runs alternate, pipeline first and last (P S P S P S 
 each SDK run is divided by the mean of the two pipeline runs around it, so that a machine
 getting busier or quieter during the run favours neither side; the figures are the
 medians over the SDK runs, each run's in the details.
+
+Beside each SDK run, in alternating order, plain httpx makes the same five requests per
+image at the same concurrency (`_baseline.generate_held`: upload URL, PUT, create, held
+poll, face download; httpx's own client, no retries, no validation, no atomic writes):
+the floor for the client's CPU and the throughput any httpx client gets here. It runs
+only against a server that holds polls.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from . import _baseline
 from ._common import Figure, Settings, Target, median, photo_variant, save_jpeg
 from ._server import BenchServer
 
@@ -42,6 +51,10 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
     asyncio.run(
         _through_sdk(server, images[: min(8, count)], settings.concurrency, workdir / "warmup-sdk")
     )
+    yardstick = server.holds_polls
+    if yardstick:
+        warm = images[: min(8, count)]
+        asyncio.run(_through_httpx(server, warm, settings.concurrency, workdir / "warmup-httpx"))
 
     def pipeline(number: int) -> tuple[float, float]:
         """Seconds and CPU seconds of one pipeline run."""
@@ -49,33 +62,61 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
         seconds = _direct(images, workers, workdir / f"direct-{number}")
         return seconds, time.process_time() - cpu_start
 
+    def measured(through: str, number: int) -> dict[str, float]:
+        """Seconds, images per second and CPU per image (client, server) of one run."""
+        cpu_start, server_cpu_start = time.process_time(), server.cpu_seconds()
+        folder = workdir / f"{through}-{number}"
+        if through == "sdk":
+            seconds, faces, polls = asyncio.run(
+                _through_sdk(server, images, settings.concurrency, folder)
+            )
+        else:
+            seconds, faces, polls = asyncio.run(
+                _through_httpx(server, images, settings.concurrency, folder)
+            )
+        return {
+            "seconds": seconds,
+            "images_per_second": count / seconds,
+            "client_cpu_ms": (time.process_time() - cpu_start) / count * 1000,
+            "server_cpu_ms": (server.cpu_seconds() - server_cpu_start) / count * 1000,
+            "faces": faces,
+            "polls": polls,
+        }
+
     pipelines = [pipeline(0)]
     rounds: list[dict[str, Any]] = []
     for number in range(settings.throughput_rounds):
-        cpu_start, server_cpu_start = time.process_time(), server.cpu_seconds()
-        sdk_seconds, faces, polls = asyncio.run(
-            _through_sdk(server, images, settings.concurrency, workdir / f"sdk-{number}")
-        )
-        client_cpu = time.process_time() - cpu_start
-        server_cpu = server.cpu_seconds() - server_cpu_start
+        # Plain httpx beside the SDK, first in every other round.
+        order = ["sdk", "httpx"] if number % 2 == 0 else ["httpx", "sdk"]
+        runs = {
+            through: measured(through, number) for through in order if yardstick or through == "sdk"
+        }
+        sdk = runs["sdk"]
         pipelines.append(pipeline(number + 1))
         (before, before_cpu), (after, after_cpu) = pipelines[-2:]
         direct_cpu = (before_cpu + after_cpu) / 2
-        rounds.append(
-            {
-                "throughput": (count / sdk_seconds) / (count / ((before + after) / 2)),
-                "server_cpu_ratio": server_cpu / direct_cpu,
-                "client_cpu_ms": client_cpu / count * 1000,
-                "server_cpu_ms": server_cpu / count * 1000,
-                "pipeline_cpu_ms": direct_cpu / count * 1000,
-                "sdk_images_per_second": count / sdk_seconds,
-                "pipeline_images_per_second": count / ((before + after) / 2),
-                "sdk_seconds": sdk_seconds,
-                "pipeline_seconds": [before, after],
-                "faces": faces,
-                "polls": polls,
-            }
-        )
+        pipeline_rate = count / ((before + after) / 2)
+        round_ = {
+            "throughput": sdk["images_per_second"] / pipeline_rate,
+            "server_cpu_ratio": sdk["server_cpu_ms"] / (direct_cpu / count * 1000),
+            "client_cpu_ms": sdk["client_cpu_ms"],
+            "server_cpu_ms": sdk["server_cpu_ms"],
+            "pipeline_cpu_ms": direct_cpu / count * 1000,
+            "sdk_images_per_second": sdk["images_per_second"],
+            "pipeline_images_per_second": pipeline_rate,
+            "sdk_seconds": sdk["seconds"],
+            "pipeline_seconds": [before, after],
+            "faces": sdk["faces"],
+            "polls": sdk["polls"],
+        }
+        if "httpx" in runs:
+            plain = runs["httpx"]
+            round_["httpx_throughput"] = plain["images_per_second"] / pipeline_rate
+            round_["httpx_client_cpu_ms"] = plain["client_cpu_ms"]
+            round_["httpx_server_cpu_ms"] = plain["server_cpu_ms"]
+            round_["httpx_polls"] = plain["polls"]
+            round_["client_cpu_vs_httpx"] = sdk["client_cpu_ms"] / plain["client_cpu_ms"]
+        rounds.append(round_)
 
     def middle(key: str) -> float:
         return median([round_[key] for round_ in rounds])
@@ -119,7 +160,38 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
         CLIENT_CPU_TARGET,
         f"median; each run: {each('client_cpu_ms', 1)} ms",
     )
-    return [figure, server_ratio, client]
+    figures = [figure, server_ratio, client]
+    if yardstick:
+        figures += [
+            Figure(
+                SECTION,
+                "plain httpx images/s / server pipeline images/s",
+                middle("httpx_throughput"),
+                "x",
+                None,
+                "the same five requests per image at the same concurrency, httpx's own"
+                f" client (medians; each run: {each('httpx_throughput', 2)});"
+                f" {median([r['httpx_polls'] for r in rounds]) / count:.1f} polls per image",
+            ),
+            Figure(
+                SECTION,
+                "client CPU per image, plain httpx",
+                middle("httpx_client_cpu_ms"),
+                " ms",
+                None,
+                f"median; each run: {each('httpx_client_cpu_ms', 1)} ms; server"
+                f" {middle('httpx_server_cpu_ms'):.1f} ms per image meanwhile",
+            ),
+            Figure(
+                SECTION,
+                "AsyncClient client CPU per image / plain httpx's",
+                middle("client_cpu_vs_httpx"),
+                "x",
+                None,
+                f"median of the runs' ratios: {each('client_cpu_vs_httpx', 2)}",
+            ),
+        ]
+    return figures
 
 
 def _direct(images: list[Path], workers: int, out: Path) -> float:
@@ -179,3 +251,22 @@ async def _through_sdk(
         start = time.perf_counter()
         found = await asyncio.gather(*(one(n, path) for n, path in enumerate(images)))
         return time.perf_counter() - start, sum(found), polls
+
+
+async def _through_httpx(
+    server: BenchServer, images: list[Path], concurrency: int, workdir: Path
+) -> tuple[float, int, int]:
+    """`_through_sdk` in plain httpx (`_baseline.generate_held`): seconds, faces, GETs."""
+    limit = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient() as http:
+
+        async def one(number: int, path: Path) -> _baseline.RawRun:
+            async with limit:
+                return await _baseline.generate_held(
+                    http, server.url, server.token, path, workdir / "httpx" / str(number)
+                )
+
+        start = time.perf_counter()
+        done = await asyncio.gather(*(one(n, path) for n, path in enumerate(images)))
+        seconds = time.perf_counter() - start
+    return seconds, sum(run.faces for run in done), sum(run.polls for run in done)
