@@ -86,6 +86,44 @@ def test_damaged_data_in_the_middle_is_an_error(
     assert "damaged" in str(error) or "truncated" in str(error)
 
 
+def _decodes_whole(path: Path) -> bool:
+    """Whether FFmpeg decodes every frame of `path` without an error: the reference."""
+    try:
+        with av.open(str(path)) as container:
+            for _frame in container.decode(video=0):
+                pass
+    except av.FFmpegError:
+        return False
+    return True
+
+
+def test_damage_is_refused_exactly_when_decoding_every_frame_fails(
+    clips: dict[str, bytes], tmp_path: Path, detector: FaceDetector
+) -> None:
+    # The server decodes only what its samples need (frames between samples that nothing
+    # is predicted from are skipped): damage must still end the way it would if every
+    # frame were decoded, refused when FFmpeg fails on it, kept when FFmpeg conceals it.
+    rng = np.random.default_rng(11)
+    source = clips["moov-first.mp4"]
+    outcomes = []
+    for number in range(8):
+        data = bytearray(source)
+        start = int(rng.integers(len(data) // 10, len(data) * 9 // 10))
+        data[start : start + 40] = rng.bytes(40)
+        path = tmp_path / f"damaged-{number}.mp4"
+        path.write_bytes(bytes(data))
+        try:
+            process_video(path, detector, 0.5, RecordingSink())
+            refused = False
+        except MediaError:
+            refused = True
+        outcomes.append((start, refused, not _decodes_whole(path)))
+
+    assert all(refused == fails for _, refused, fails in outcomes), outcomes
+    # Both kinds of damage are in the sample.
+    assert 0 < sum(refused for _, refused, _ in outcomes) < len(outcomes), outcomes
+
+
 def test_an_image_named_mp4_is_an_error(tmp_path: Path, detector: FaceDetector) -> None:
     buffer = io.BytesIO()
     Image.fromarray(astronaut_face()).save(buffer, format="PNG")
