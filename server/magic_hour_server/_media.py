@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import math
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -12,9 +14,14 @@ from magic_hour_server._jpeg import jpeg_shortfall
 if TYPE_CHECKING:
     from PIL import Image
 
-# The largest image decoded, in pixels (about 8K x 6K). Past it a tiny file can still
-# claim a huge size (an image bomb): it is refused before any pixel is decoded.
+# The largest picture decoded, in pixels (about 8K x 6K). Past it a tiny file can still
+# claim a huge size (an image bomb): it is refused before any pixel is decoded. A JPEG
+# past it (phones take 50, 108 and 200 MP photos) is decoded at 1/2, 1/4 or 1/8 of its
+# size instead, the largest that fits (`load_photo`).
 MAX_IMAGE_PIXELS = 50_000_000
+_JPEG_REDUCTIONS = (2, 4, 8)  # the scales libjpeg decodes at directly (`Image.draft`)
+_ORIENTATION = 0x0112  # EXIF
+_QUARTER_TURNS = {5, 6, 7, 8}  # orientations that swap width and height
 
 # Which Pillow formats each image extension may hold.
 IMAGE_FORMATS: dict[str, set[str]] = {
@@ -39,6 +46,18 @@ _IMAGE_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"avif", 
 
 class MediaError(Exception):
     """An input that cannot be used; `str(err)` is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class Photo:
+    """An input image as upright RGB pixels.
+
+    `scale` is how many input pixels one of `image`'s pixels spans, across and down: 1.0,
+    but for a JPEG too large to decode whole, decoded at a fraction of its size.
+    """
+
+    image: Image.Image
+    scale: tuple[float, float] = (1.0, 1.0)
 
 
 @functools.cache
@@ -84,7 +103,7 @@ def kind_of(path: Path, extension: str = "") -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with _open(path) as image:
                 image_format = image.format or "unknown"
     except Image.DecompressionBombError as err:
         raise MediaError(f"the image is too large to decode ({err})") from err
@@ -138,24 +157,71 @@ def _looks_like_video(head: bytes) -> bool:
     return head.startswith(b"\x1a\x45\xdf\xa3") or (head[:4] == b"RIFF" and head[8:12] == b"AVI ")
 
 
+def _open(path: Path) -> Image.Image:
+    """`Image.open(path)`. Pillow refuses pictures past about 179 MP outright; a JPEG
+    that large is opened with Pillow's JPEG reader itself, for `load_photo` to decode it
+    reduced or refuse it against its own limit."""
+    from PIL import Image, JpegImagePlugin
+
+    try:
+        return Image.open(path)
+    except Image.DecompressionBombError:
+        with path.open("rb") as file:
+            if file.read(3) != b"\xff\xd8\xff":
+                raise
+        return JpegImagePlugin.JpegImageFile(path)
+
+
+def _reduction(width: int, height: int, max_pixels: int) -> int | None:
+    """1 when width x height fits in `max_pixels`, else the least JPEG reduction that
+    makes it fit; None when none does."""
+    for factor in (1, *_JPEG_REDUCTIONS):
+        if math.ceil(width / factor) * math.ceil(height / factor) <= max_pixels:
+            return factor
+    return None
+
+
 def load_image(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
-    """The image at `path` as RGB, upright per its EXIF orientation (first frame if several)."""
+    """The image at `path` as RGB, upright per its EXIF orientation (first frame if several);
+    a JPEG past `max_pixels` reduced to fit (see `load_photo`)."""
+    return load_photo(path, max_pixels).image
+
+
+def load_photo(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> Photo:
+    """The image at `path` as RGB, upright per its EXIF orientation (first frame if several).
+
+    An image past `max_pixels` is refused before decoding, except a JPEG, which libjpeg
+    decodes directly at 1/2, 1/4 or 1/8 of its size: the largest that fits. Its faces are
+    still found and cropped, at that resolution (a 200 MP photo's at 50 MP).
+    """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     open_heif_too()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with _open(path) as image:
                 width, height = image.size
-                if width * height > max_pixels:
-                    raise MediaError(
-                        f"the image is too large: {width} x {height} pixels "
-                        f"(the limit is {max_pixels:,} pixels)"
-                    )
-                if image.format in ("JPEG", "MPO") and (lie := jpeg_shortfall(path)):
+                factor = _reduction(width, height, max_pixels)
+                jpeg = image.format in ("JPEG", "MPO")
+                too_large = MediaError(
+                    f"the image is too large: {width} x {height} pixels "
+                    f"(the limit is {max_pixels:,} pixels"
+                    + (", or 64 times that for a JPEG)" if jpeg else ")")
+                )
+                if factor is None or (factor > 1 and not jpeg):
+                    raise too_large
+                if jpeg and (lie := jpeg_shortfall(path)):
                     raise MediaError(lie)
+                if factor > 1:
+                    # Pillow picks the reduction from the size asked for, rounding down.
+                    image.draft("RGB", (max(1, width // factor), max(1, height // factor)))
+                    if image.width * image.height > max_pixels:
+                        raise too_large
+                across, down = width / image.width, height / image.height
                 image.load()
+                if factor > 1 and image.getexif().get(_ORIENTATION, 1) in _QUARTER_TURNS:
+                    across, down = down, across
                 # Turned in place, and converted only when not RGB already: each copy of a
                 # 12 MP photo costs about 10 ms.
                 ImageOps.exif_transpose(image, in_place=True)
@@ -171,4 +237,4 @@ def load_image(path: Path, max_pixels: int = MAX_IMAGE_PIXELS) -> Image.Image:
         raise MediaError(f"the image is truncated or corrupt ({str(err).strip()})") from err
     if rgb.width == 0 or rgb.height == 0:
         raise MediaError("the image has no pixels")
-    return rgb
+    return Photo(rgb, (across, down))

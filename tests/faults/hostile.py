@@ -180,6 +180,12 @@ CASES: list[Case] = [
     ),
     Case(
         INPUT,
+        "decompression bomb: JPEG claiming 60000 x 60000 (past what even 1/8 size fits)",
+        "task error",
+        lambda t: t.detect(t.upload(jpeg_claiming(60_000, 60_000), "jpg")),
+    ),
+    Case(
+        INPUT,
         "JPEG whose header claims 8000 x 6000 over a 512 x 512 picture",
         "task error",
         lambda t: t.detect(t.upload(jpeg_claiming(8000, 6000), "jpg")),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from magic_hour_server._media import load_image
+from magic_hour_server._media import load_photo
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -85,9 +85,12 @@ def process_image(path: Path, detector: FaceDetector, threshold: float, sink: Fa
     """Detect the faces in the image at `path` and hand each one to `sink`, left to right.
 
     Raises MediaError when the file cannot be read as an image. A photo is one step: it
-    reports no progress of its own.
+    reports no progress of its own. A JPEG too large to decode whole is decoded reduced
+    (`load_photo`): its faces are cropped from that picture, their boxes given in the
+    input's pixels.
     """
-    image = load_image(Path(path))
+    photo = load_photo(Path(path))
+    image = photo.image
     detections = detector.detect(np.asarray(image), threshold)
     for index, detection in enumerate(detections):
         box = pixel_box(detection, image.width, image.height)
@@ -95,6 +98,22 @@ def process_image(path: Path, detector: FaceDetector, threshold: float, sink: Fa
             frame=0,
             index=index,
             crop=crop_face(image, box),
-            box=box,
+            box=input_box(box, photo.scale),
             score=min(1.0, max(0.0, detection.score)),
         )
+
+
+def input_box(
+    box: tuple[int, int, int, int], scale: tuple[float, float]
+) -> tuple[int, int, int, int]:
+    """`box` (x, y, width, height) in a picture decoded at a fraction of the input's size,
+    in the input's own pixels: `scale` is input pixels per decoded pixel, across and down."""
+    if scale == (1.0, 1.0):
+        return box
+    across, down = scale
+    x, y, width, height = box
+    left, top = math.floor(x * across), math.floor(y * down)
+    # Less a rounding error: a box reaching the decoded picture's edge reaches the input's.
+    right = math.ceil((x + width) * across - 1e-9)
+    bottom = math.ceil((y + height) * down - 1e-9)
+    return left, top, right - left, bottom - top
