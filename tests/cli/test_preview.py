@@ -54,6 +54,20 @@ def test_large_images_are_scaled_down_with_their_boxes(tmp_path: Path) -> None:
     assert (pixels[500, 800] != 128).any()  # the left edge, at half scale
 
 
+def test_a_jpeg_past_pillows_pixel_cap_is_drawn_on_reduced(tmp_path: Path) -> None:
+    # 16384 x 11000 (180 MP) is past the cap Pillow opens pictures at (about 179 MP);
+    # phones take 200 MP photos, which the server reads reduced.
+    source = tmp_path / "huge.jpg"
+    Image.new("L", (16384, 11000), 128).save(source, quality=50)
+    out = annotate_image(source, [FaceBox(8000, 4000, 2000, 2000, 0.9)], tmp_path / "p.png")
+    image = Image.open(out)
+    assert max(image.size) <= 2048
+    pixels = np.asarray(image.convert("RGB")).astype(int)
+    scale = image.width / 16384
+    # The box's left edge, at the preview's scale, is drawn.
+    assert (pixels[round(5000 * scale), round(8000 * scale)] != 128).any()
+
+
 def test_exif_orientation_is_applied_before_drawing(tmp_path: Path) -> None:
     source = tmp_path / "rotated.jpg"
     exif = Image.Exif()

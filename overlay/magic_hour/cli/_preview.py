@@ -185,6 +185,31 @@ def _draw_labels(
                 break
 
 
+def _open_image(source: Path) -> Image.Image:
+    """`Image.open(source)`; a JPEG past Pillow's cap on pixels (about 179 MP; phones take
+    200 MP photos) is opened with Pillow's JPEG reader itself: it is drawn on reduced.
+    Unless its header claims more than its data can hold, at least a bit per 8 x 8 block
+    (libjpeg would paint the missing rest grey)."""
+    from PIL import Image, JpegImagePlugin
+
+    try:
+        return Image.open(source)
+    except Image.DecompressionBombError:
+        with source.open("rb") as file:
+            if file.read(3) != b"\xff\xd8\xff":
+                raise
+        opened = JpegImagePlugin.JpegImageFile(source)
+        width, height = opened.size
+        size = source.stat().st_size
+        if size * 8 * 64 < width * height:
+            opened.close()
+            raise Image.DecompressionBombError(
+                f"its header says {width} x {height} pixels, more than its"
+                f" {size:,} bytes of data can hold"
+            ) from None
+        return opened
+
+
 def annotate_image(source: Path, faces: Sequence[FaceBox], destination: Path) -> Path:
     """Draw each face's box and score on the input image; write a PNG to `destination`.
 
@@ -196,7 +221,7 @@ def annotate_image(source: Path, faces: Sequence[FaceBox], destination: Path) ->
     from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(source) as opened:
+        with _open_image(source) as opened:
             full_side = max(opened.size)
             if opened.format == "JPEG" and full_side > MAX_PREVIEW_SIDE:
                 fit = MIN_JPEG_PREVIEW_SIDE / full_side
