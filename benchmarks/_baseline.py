@@ -91,6 +91,23 @@ async def generate_async(
 ) -> RawRun:
     """`generate_sync`, awaited."""
     auth = _headers(token)
+    task_id = await _start_async(http, base_url, auth, image)
+    await until_complete(task_id)
+    polls = 0
+    while True:
+        task = (await http.get(f"{base_url}/v1/face-detection/{task_id}", headers=auth)).json()
+        polls += 1
+        if _done(task):
+            break
+        await asyncio.sleep(POLL_GAP)
+    faces = await _save_faces_async(http, task, out)
+    return RawRun(task_id, polls, faces)
+
+
+async def _start_async(
+    http: httpx.AsyncClient, base_url: str, auth: dict[str, str], image: Path
+) -> str:
+    """Upload URL, PUT of `image`, create: the new task's id."""
     reply = await http.post(
         f"{base_url}/v1/files/upload-urls", json=_upload_request(image.suffix[1:]), headers=auth
     )
@@ -101,20 +118,17 @@ async def generate_async(
     reply = await http.post(
         f"{base_url}/v1/face-detection", json=_create_request(item["file_path"]), headers=auth
     )
-    task_id = reply.raise_for_status().json()["id"]
-    await until_complete(task_id)
-    polls = 0
-    while True:
-        task = (await http.get(f"{base_url}/v1/face-detection/{task_id}", headers=auth)).json()
-        polls += 1
-        if _done(task):
-            break
-        await asyncio.sleep(POLL_GAP)
+    task_id: str = reply.raise_for_status().json()["id"]
+    return task_id
+
+
+async def _save_faces_async(http: httpx.AsyncClient, task: dict[str, Any], out: Path) -> int:
+    """Each face of the complete `task` saved in `out`; how many."""
     out.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
     for number, face in enumerate(task["faces"]):
         content = (await http.get(face["url"])).raise_for_status().content
         (out / f"{number}.png").write_bytes(content)
-    return RawRun(task_id, polls, len(task["faces"]))
+    return len(task["faces"])
 
 
 async def generate_held(
@@ -124,16 +138,7 @@ async def generate_held(
     server to wait up to 1 s for a change (`Prefer: wait=1`), later ones up to 20 s,
     as the SDK asks."""
     auth = _headers(token)
-    reply = await http.post(
-        f"{base_url}/v1/files/upload-urls", json=_upload_request(image.suffix[1:]), headers=auth
-    )
-    item = reply.raise_for_status().json()["items"][0]
-    content = image.read_bytes()  # noqa: ASYNC240
-    (await http.put(item["upload_url"], content=content)).raise_for_status()
-    reply = await http.post(
-        f"{base_url}/v1/face-detection", json=_create_request(item["file_path"]), headers=auth
-    )
-    task_id = reply.raise_for_status().json()["id"]
+    task_id = await _start_async(http, base_url, auth, image)
     polls, wait = 0, 1
     while True:
         reply = await http.get(
@@ -143,8 +148,4 @@ async def generate_held(
         polls, wait = polls + 1, 20
         if _done(task):
             break
-    out.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
-    for number, face in enumerate(task["faces"]):
-        content = (await http.get(face["url"])).raise_for_status().content
-        (out / f"{number}.png").write_bytes(content)
-    return RawRun(task_id, polls, len(task["faces"]))
+    return RawRun(task_id, polls, await _save_faces_async(http, task, out))
