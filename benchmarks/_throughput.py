@@ -11,8 +11,10 @@ medians over the SDK runs, each run's in the details.
 Beside each SDK run, in alternating order, plain httpx makes the same five requests per
 image at the same concurrency (`_baseline.generate_held`: upload URL, PUT, create, held
 poll, face download; httpx's own client, no retries, no validation, no atomic writes):
-the floor for the client's CPU and the throughput any httpx client gets here. It runs
-only against a server that holds polls.
+the floor for the client's CPU and the throughput any httpx client gets here. Beside
+those, aiohttp makes the same requests (`_baseline.generate_held_aiohttp`): what they cost
+a Python client that is not built on httpx. Both run only against a server that holds
+polls.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 
 from . import _baseline
@@ -55,6 +58,7 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
     if yardstick:
         warm = images[: min(8, count)]
         asyncio.run(_through_httpx(server, warm, settings.concurrency, workdir / "warmup-httpx"))
+        asyncio.run(_through_aiohttp(server, warm, settings.concurrency, workdir / "warmup-aio"))
 
     def pipeline(number: int) -> tuple[float, float]:
         """Seconds and CPU seconds of one pipeline run."""
@@ -66,14 +70,10 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
         """Seconds, images per second and CPU per image (client, server) of one run."""
         cpu_start, server_cpu_start = time.process_time(), server.cpu_seconds()
         folder = workdir / f"{through}-{number}"
-        if through == "sdk":
-            seconds, faces, polls = asyncio.run(
-                _through_sdk(server, images, settings.concurrency, folder)
-            )
-        else:
-            seconds, faces, polls = asyncio.run(
-                _through_httpx(server, images, settings.concurrency, folder)
-            )
+        clients = {"sdk": _through_sdk, "httpx": _through_httpx, "aiohttp": _through_aiohttp}
+        seconds, faces, polls = asyncio.run(
+            clients[through](server, images, settings.concurrency, folder)
+        )
         return {
             "seconds": seconds,
             "images_per_second": count / seconds,
@@ -86,8 +86,8 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
     pipelines = [pipeline(0)]
     rounds: list[dict[str, Any]] = []
     for number in range(settings.throughput_rounds):
-        # Plain httpx beside the SDK, first in every other round.
-        order = ["sdk", "httpx"] if number % 2 == 0 else ["httpx", "sdk"]
+        # Plain httpx and aiohttp beside the SDK, the order turned round in every other round.
+        order = ["sdk", "httpx", "aiohttp"][:: 1 if number % 2 == 0 else -1]
         runs = {
             through: measured(through, number) for through in order if yardstick or through == "sdk"
         }
@@ -116,6 +116,11 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
             round_["httpx_server_cpu_ms"] = plain["server_cpu_ms"]
             round_["httpx_polls"] = plain["polls"]
             round_["client_cpu_vs_httpx"] = sdk["client_cpu_ms"] / plain["client_cpu_ms"]
+        if "aiohttp" in runs:
+            aio = runs["aiohttp"]
+            round_["aiohttp_throughput"] = aio["images_per_second"] / pipeline_rate
+            round_["aiohttp_client_cpu_ms"] = aio["client_cpu_ms"]
+            round_["aiohttp_server_cpu_ms"] = aio["server_cpu_ms"]
         rounds.append(round_)
 
     def middle(key: str) -> float:
@@ -189,6 +194,24 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
                 "x",
                 None,
                 f"median of the runs' ratios: {each('client_cpu_vs_httpx', 2)}",
+            ),
+            Figure(
+                SECTION,
+                "plain aiohttp images/s / server pipeline images/s",
+                middle("aiohttp_throughput"),
+                "x",
+                None,
+                "the same five requests per image at the same concurrency, without httpx"
+                f" (medians; each run: {each('aiohttp_throughput', 2)})",
+            ),
+            Figure(
+                SECTION,
+                "client CPU per image, plain aiohttp",
+                middle("aiohttp_client_cpu_ms"),
+                " ms",
+                None,
+                f"median; each run: {each('aiohttp_client_cpu_ms', 1)} ms; server"
+                f" {middle('aiohttp_server_cpu_ms'):.1f} ms per image meanwhile",
             ),
         ]
     return figures
@@ -264,6 +287,25 @@ async def _through_httpx(
             async with limit:
                 return await _baseline.generate_held(
                     http, server.url, server.token, path, workdir / "httpx" / str(number)
+                )
+
+        start = time.perf_counter()
+        done = await asyncio.gather(*(one(n, path) for n, path in enumerate(images)))
+        seconds = time.perf_counter() - start
+    return seconds, sum(run.faces for run in done), sum(run.polls for run in done)
+
+
+async def _through_aiohttp(
+    server: BenchServer, images: list[Path], concurrency: int, workdir: Path
+) -> tuple[float, int, int]:
+    """`_through_httpx` in aiohttp (`_baseline.generate_held_aiohttp`)."""
+    limit = asyncio.Semaphore(concurrency)
+    async with aiohttp.ClientSession(raise_for_status=True) as http:
+
+        async def one(number: int, path: Path) -> _baseline.RawRun:
+            async with limit:
+                return await _baseline.generate_held_aiohttp(
+                    http, server.url, server.token, path, workdir / "aiohttp" / str(number)
                 )
 
         start = time.perf_counter()
