@@ -13,6 +13,7 @@ from ._errors import MagicHourError
 from ._logging import setup_logging
 from ._operations import DEFAULT_PATIENCE, Context
 from ._polling import POLL_INTERVAL_ENV, parse_poll_interval
+from ._retry import reports_unsent
 
 __all__ = ["BASE_URL_ENV", "TOKEN_ENV", "BaseClient", "Environment"]
 
@@ -89,6 +90,7 @@ class BaseClient(Generic[HttpT]):
             poll_interval=parse_poll_interval(os.environ.get(POLL_INTERVAL_ENV)),
             long_poll=long_poll,
             patience=patience,
+            connect_errors_mean_unsent=reports_unsent(self._http),
         )
         self._attach()
 

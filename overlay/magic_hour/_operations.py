@@ -79,6 +79,9 @@ class Context:
     # Whether the server said it honours `Idempotency-Key` (it sent the key back): then a
     # create whose answer was lost is safe to send again with the same key.
     idempotent_creates: bool = False
+    # Whether `http`'s connect errors mean the request was not sent (`reports_unsent`):
+    # only then is a create retried after one.
+    connect_errors_mean_unsent: bool = True
     random: Callable[[], float] = random.random
     clock: Callable[[], float] = time.monotonic
 
@@ -226,8 +229,12 @@ def create(
         create_operation._get_kwargs(body=body, idempotency_key=key), options
     )
     # With a key the server honours, sending the create again cannot make a second task.
-    safe = idempotency_key is not None and context.idempotent_creates
-    mode = RetryMode.SAFE if safe else RetryMode.ONLY_IF_NOT_PROCESSED
+    if idempotency_key is not None and context.idempotent_creates:
+        mode = RetryMode.SAFE
+    elif context.connect_errors_mean_unsent:
+        mode = RetryMode.ONLY_IF_NOT_PROCESSED
+    else:
+        mode = RetryMode.ONLY_IF_REFUSED
     response = yield from send(context, request, mode, options, patient_until=patient_until)
     if idempotency_key is not None and response.headers.get("idempotency-key") == idempotency_key:
         context.idempotent_creates = True

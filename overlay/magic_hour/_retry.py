@@ -16,6 +16,7 @@ __all__ = [
     "RetryMode",
     "backoff_delay",
     "parse_retry_after",
+    "reports_unsent",
     "retry_delay",
     "should_retry_error",
     "should_retry_status",
@@ -40,6 +41,9 @@ class RetryMode(enum.Enum):
     """Repeating it does no harm: GETs, upload PUTs, and POST /v1/files/upload-urls."""
     ONLY_IF_NOT_PROCESSED = "only-if-not-processed"
     """It starts billable work (POST /v1/face-detection): retry only when it surely did not."""
+    ONLY_IF_REFUSED = "only-if-refused"
+    """It starts billable work, and the transport's errors do not say whether the request
+    was sent (`reports_unsent`): retry only when the server answered that it did not act."""
 
 
 def should_retry_status(status_code: int, mode: RetryMode) -> bool:
@@ -59,7 +63,23 @@ def should_retry_error(error: httpx.RequestError, mode: RetryMode) -> bool:
         return False  # e.g. a redirect loop or a bad URL: the same again would fail again
     if mode is RetryMode.SAFE:
         return True
+    if mode is RetryMode.ONLY_IF_REFUSED:
+        return False
     return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+
+
+def reports_unsent(http: httpx.Client | httpx.AsyncClient) -> bool:
+    """Whether each transport of `http` raises `ConnectError`, `ConnectTimeout` and
+    `PoolTimeout` only for a request that was never sent, as httpx's own do (and its
+    `MockTransport`, which raises what its handler raises).
+
+    Other transports may not: httpx-aiohttp 0.2 turns any aiohttp connection error into
+    `ConnectTimeout`, a server that hung up after reading the whole request included.
+    Retrying a create on their word could start a second task.
+    """
+    own = (httpx.HTTPTransport, httpx.AsyncHTTPTransport, httpx.MockTransport)
+    mounted = [transport for transport in http._mounts.values() if transport is not None]
+    return all(isinstance(transport, own) for transport in [http._transport, *mounted])
 
 
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:

@@ -161,12 +161,27 @@ class FakeTime:
         self.sleep(seconds)
 
 
-class Harness:
-    """One client (sync or async) on the fake API, with fake time and fixed jitter."""
+class ForeignTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """The fake API behind a transport that is not httpx's own (as httpx-aiohttp's is)."""
 
-    def __init__(self, kind: str, api: FakeApi, **client_kwargs: Any) -> None:
+    def __init__(self, inner: StreamingMockTransport) -> None:
+        self._inner = inner
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._inner.handle_request(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._inner.handle_async_request(request)
+
+
+class Harness:
+    """One client (sync or async) on the fake API, with fake time and fixed jitter;
+    `foreign`: through a transport that is not httpx's own."""
+
+    def __init__(self, kind: str, api: FakeApi, *, foreign: bool = False, **client_kwargs: Any):
         self.kind, self.api, self.time = kind, api, FakeTime()
-        transport = StreamingMockTransport(api.handler)
+        mock = StreamingMockTransport(api.handler)
+        transport: Any = ForeignTransport(mock) if foreign else mock
         client_kwargs.setdefault("base_url", BASE_URL)
         client_kwargs.setdefault("token", TOKEN)
         self.client: Client | AsyncClient
@@ -209,8 +224,8 @@ def sdk(kind: str, api: FakeApi) -> Harness:
 def make_sdk(kind: str, api: FakeApi) -> Callable[..., Harness]:
     """A harness with client options, of the test's kind."""
 
-    def make(**client_kwargs: Any) -> Harness:
-        return Harness(kind, api, **client_kwargs)
+    def make(*, foreign: bool = False, **client_kwargs: Any) -> Harness:
+        return Harness(kind, api, foreign=foreign, **client_kwargs)
 
     return make
 

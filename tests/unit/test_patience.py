@@ -167,3 +167,43 @@ async def test_a_lost_create_is_not_sent_again_where_the_key_is_not_honoured(
     with pytest.raises(magic_hour.APIConnectionError):
         await sdk(generate(tmp_path / "second"))
     assert len(api.sent("POST", CREATE_PATH)) == 2
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("foreign", [False, True])
+async def test_a_create_is_retried_after_a_connect_error_only_from_httpx_own_transports(
+    make_sdk: Any, api: FakeApi, tmp_path: Path, foreign: bool
+) -> None:
+    # httpx-aiohttp, say, reports a server that hung up after reading the whole create as
+    # ConnectTimeout: from such a transport that error does not show the task was not made.
+    sdk = make_sdk(foreign=foreign)
+    await sdk(generate(tmp_path / "first"))  # answered: an outage is waited out
+    api.queue("POST", CREATE_PATH, httpx.ConnectTimeout("no answer"))
+    if foreign:
+        with pytest.raises(magic_hour.APITimeoutError):
+            await sdk(generate(tmp_path / "second"))
+    else:
+        assert (await sdk(generate(tmp_path / "second"))).status == "complete"
+    assert len(api.sent("POST", CREATE_PATH)) == (2 if foreign else 3)
+
+
+@pytest.mark.anyio
+async def test_through_a_foreign_transport_a_create_refused_with_503_is_sent_again(
+    make_sdk: Any, api: FakeApi, tmp_path: Path
+) -> None:
+    sdk = make_sdk(foreign=True)
+    api.queue("POST", CREATE_PATH, httpx.Response(503, json={"message": "busy"}))
+    assert (await sdk(generate(tmp_path))).status == "complete"
+    assert len(api.sent("POST", CREATE_PATH)) == 2
+
+
+@pytest.mark.anyio
+async def test_through_a_foreign_transport_a_lost_create_is_sent_again_with_an_honoured_key(
+    make_sdk: Any, api: FakeApi, tmp_path: Path
+) -> None:
+    echoing(api)
+    sdk = make_sdk(foreign=True)
+    await sdk(generate(tmp_path / "first"))  # the server says it honours the key
+    api.queue("POST", CREATE_PATH, httpx.ConnectTimeout("no answer"))
+    assert (await sdk(generate(tmp_path / "second"))).status == "complete"
+    assert len(api.sent("POST", CREATE_PATH)) == 3

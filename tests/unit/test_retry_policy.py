@@ -12,6 +12,7 @@ from magic_hour._retry import (
     RetryMode,
     backoff_delay,
     parse_retry_after,
+    reports_unsent,
     retry_delay,
     should_retry_error,
     should_retry_status,
@@ -95,3 +96,30 @@ def test_retry_after_wins_over_backoff_and_is_clamped() -> None:
     unreadable = httpx.Response(503, headers={"Retry-After": "whenever"})
     assert retry_delay(2, lambda: 0.0, unreadable) == 2.0
     assert retry_delay(3, lambda: 0.0) == 4.0
+
+
+class _Foreign(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200)
+
+
+def _answer(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200)
+
+
+def test_only_httpx_own_transports_are_trusted_to_report_an_unsent_request() -> None:
+    assert reports_unsent(httpx.AsyncClient())
+    assert reports_unsent(httpx.Client(transport=httpx.MockTransport(_answer)))
+    assert reports_unsent(httpx.AsyncClient(mounts={"http://": httpx.AsyncHTTPTransport()}))
+    assert not reports_unsent(httpx.AsyncClient(transport=_Foreign()))
+    assert not reports_unsent(httpx.AsyncClient(mounts={"http://x.test": _Foreign()}))
+
+
+def test_a_create_over_an_untrusted_transport_is_retried_on_refusing_statuses_only() -> None:
+    refused = RetryMode.ONLY_IF_REFUSED
+    assert not should_retry_error(httpx.ConnectError("refused", request=REQUEST), refused)
+    assert not should_retry_error(httpx.ConnectTimeout("slow", request=REQUEST), refused)
+    assert [s for s in (408, 429, 500, 502, 503, 504) if should_retry_status(s, refused)] == [
+        429,
+        503,
+    ]
