@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -280,35 +282,35 @@ async def _through_httpx(
     server: BenchServer, images: list[Path], concurrency: int, workdir: Path
 ) -> tuple[float, int, int]:
     """`_through_sdk` in plain httpx (`_baseline.generate_held`): seconds, faces, GETs."""
-    limit = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient() as http:
-
-        async def one(number: int, path: Path) -> _baseline.RawRun:
-            async with limit:
-                return await _baseline.generate_held(
-                    http, server.url, server.token, path, workdir / "httpx" / str(number)
-                )
-
-        start = time.perf_counter()
-        done = await asyncio.gather(*(one(n, path) for n, path in enumerate(images)))
-        seconds = time.perf_counter() - start
-    return seconds, sum(run.faces for run in done), sum(run.polls for run in done)
+        one = partial(_baseline.generate_held, http, server.url, server.token)
+        return await _all_of(images, concurrency, one, workdir / "httpx")
 
 
 async def _through_aiohttp(
     server: BenchServer, images: list[Path], concurrency: int, workdir: Path
 ) -> tuple[float, int, int]:
     """`_through_httpx` in aiohttp (`_baseline.generate_held_aiohttp`)."""
-    limit = asyncio.Semaphore(concurrency)
     async with aiohttp.ClientSession(raise_for_status=True) as http:
+        one = partial(_baseline.generate_held_aiohttp, http, server.url, server.token)
+        return await _all_of(images, concurrency, one, workdir / "aiohttp")
 
-        async def one(number: int, path: Path) -> _baseline.RawRun:
-            async with limit:
-                return await _baseline.generate_held_aiohttp(
-                    http, server.url, server.token, path, workdir / "aiohttp" / str(number)
-                )
 
-        start = time.perf_counter()
-        done = await asyncio.gather(*(one(n, path) for n, path in enumerate(images)))
-        seconds = time.perf_counter() - start
+async def _all_of(
+    images: list[Path],
+    concurrency: int,
+    one: Callable[[Path, Path], Awaitable[_baseline.RawRun]],
+    out: Path,
+) -> tuple[float, int, int]:
+    """Seconds for `one(image, folder)` of all `images`, `concurrency` at a time, each
+    saving its faces in a folder of `out`; faces saved; GET polls made."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def limited(number: int, path: Path) -> _baseline.RawRun:
+        async with limit:
+            return await one(path, out / str(number))
+
+    start = time.perf_counter()
+    done = await asyncio.gather(*(limited(n, path) for n, path in enumerate(images)))
+    seconds = time.perf_counter() - start
     return seconds, sum(run.faces for run in done), sum(run.polls for run in done)
