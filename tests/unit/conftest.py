@@ -178,7 +178,9 @@ class Harness:
     """One client (sync or async) on the fake API, with fake time and fixed jitter;
     `foreign`: through a transport that is not httpx's own."""
 
-    def __init__(self, kind: str, api: FakeApi, *, foreign: bool = False, **client_kwargs: Any):
+    def __init__(
+        self, kind: str, api: FakeApi, *, foreign: bool = False, **client_kwargs: Any
+    ) -> None:
         self.kind, self.api, self.time = kind, api, FakeTime()
         mock = StreamingMockTransport(api.handler)
         transport: Any = ForeignTransport(mock) if foreign else mock
