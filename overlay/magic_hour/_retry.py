@@ -78,8 +78,13 @@ def reports_unsent(http: httpx.Client | httpx.AsyncClient) -> bool:
     Retrying a create on their word could start a second task.
     """
     own = (httpx.HTTPTransport, httpx.AsyncHTTPTransport, httpx.MockTransport)
-    mounted = [transport for transport in http._mounts.values() if transport is not None]
-    return all(isinstance(transport, own) for transport in [http._transport, *mounted])
+    # httpx's private attributes (0.27, 0.28): should they go, trust no transport.
+    mounts = getattr(http, "_mounts", None)
+    transport = getattr(http, "_transport", None)
+    if not isinstance(mounts, dict) or transport is None:
+        return False
+    mounted = [mount for mount in mounts.values() if mount is not None]
+    return all(isinstance(each, own) for each in [transport, *mounted])
 
 
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:

@@ -113,6 +113,9 @@ def test_only_httpx_own_transports_are_trusted_to_report_an_unsent_request() -> 
     assert reports_unsent(httpx.AsyncClient(mounts={"http://": httpx.AsyncHTTPTransport()}))
     assert not reports_unsent(httpx.AsyncClient(transport=_Foreign()))
     assert not reports_unsent(httpx.AsyncClient(mounts={"http://x.test": _Foreign()}))
+    unknown = httpx.AsyncClient()
+    del unknown._mounts  # an httpx that keeps its transports elsewhere
+    assert not reports_unsent(unknown)
 
 
 def test_a_create_over_an_untrusted_transport_is_retried_on_refusing_statuses_only() -> None:
