@@ -40,9 +40,9 @@ generate: install  ## build openapi/face-detection.yaml (upstream + overlay), th
 check-generated: install  ## fail with a diff if the built document, generated/ or docs/reference/ is not what openapi/ gives
 	$(BIN)/python -m scripts.apispec check
 
-update-spec: install  ## vendor a new upstream document (FROM=file or URL), regenerate, report what changed
+update-spec: install  ## vendor a new upstream document (FROM=file or URL), regenerate, report, release (NO_RELEASE=1: no version bump)
 	@test -n "$(FROM)" || { echo "usage: make update-spec FROM=<file or URL of the upstream OpenAPI document>" >&2; exit 2; }
-	$(BIN)/python -m scripts.apispec update "$(FROM)"
+	$(BIN)/python -m scripts.apispec update "$(FROM)" $(if $(NO_RELEASE),--no-release)
 
 lint: install  ## ruff check, ruff format --check, mypy --strict on handwritten code
 	$(BIN)/ruff check $(HANDWRITTEN)

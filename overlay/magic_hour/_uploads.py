@@ -15,6 +15,7 @@ from typing import IO, Union
 
 import attrs
 import httpx
+from magic_hour_client.document_facts import UPLOAD_EXTENSIONS
 from magic_hour_client.models import AssetType
 
 from ._events import ProgressCallback, UploadProgress
@@ -31,37 +32,12 @@ __all__ = [
     "classify_file",
 ]
 
-# The document's "valid file extensions per asset type" (tests/unit/test_uploads.py checks
-# these against it, so an extension the API adds fails a test until it is added here).
-VIDEO_EXTENSIONS = ("mp4", "m4v", "mov", "webm")
-AUDIO_EXTENSIONS = (
-    "mp3",
-    "wav",
-    "aac",
-    "flac",
-    "webm",
-    "weba",
-    "m4a",
-    "opus",
-    "ogg",
-    "oga",
-    "aiff",
-    "amr",
-)
-IMAGE_EXTENSIONS = (
-    "png",
-    "jpg",
-    "jpeg",
-    "jfif",
-    "heic",
-    "heif",
-    "webp",
-    "avif",
-    "jp2",
-    "tiff",
-    "tif",
-    "bmp",
-)
+# The extensions the API takes per asset type, generated from the document's prose at
+# build time (magic_hour_client.document_facts): an extension the API adds reaches the
+# SDK with the next `make update-spec`, never by hand. "gif" is listed for face swap only.
+VIDEO_EXTENSIONS = UPLOAD_EXTENSIONS.get("video", ())
+AUDIO_EXTENSIONS = UPLOAD_EXTENSIONS.get("audio", ())
+IMAGE_EXTENSIONS = UPLOAD_EXTENSIONS.get("image", ())
 # Reading in chunks this big keeps memory flat whatever the file's size.
 CHUNK_SIZE = 256 * 1024
 

@@ -1,4 +1,8 @@
-"""python -m scripts.apispec generate | check | update FROM | diff OLD NEW
+"""python -m scripts.apispec generate | check | update FROM [--no-release] | diff OLD NEW
+
+`update` vendors a new upstream document, regenerates, prints the change report, then
+sets the version in pyproject.toml by semver from it and prepends a CHANGELOG.md entry
+(unless --no-release).
 
 Exit status: 0 done (update: nothing breaks callers), 1 differences (check) or breaking
 changes (update, diff), 2 bad input (unreadable file, not OpenAPI, our operations
@@ -25,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("check", help="fail with a diff if anything differs from what it gives")
     vendor = commands.add_parser("update", help="vendor a new upstream document and regenerate")
     vendor.add_argument("source", metavar="FROM", help="the new upstream document: file or URL")
+    vendor.add_argument(
+        "--no-release",
+        action="store_true",
+        help="leave the version in pyproject.toml and CHANGELOG.md alone",
+    )
     diff = commands.add_parser("diff", help="the change report between two built documents")
     diff.add_argument("old")
     diff.add_argument("new")
@@ -46,8 +55,10 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print("openapi/face-detection.yaml, generated/ and docs/reference/ match their inputs")
         elif args.command == "update":
-            report = update(args.source)
+            report, release = update(args.source, release=not args.no_release)
             print(report.render(), end="")
+            if release is not None:
+                print(release.summary())
             return 1 if report.breaking else 0
         else:
             old, new = (

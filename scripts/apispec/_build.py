@@ -13,6 +13,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from ._documents import dump_yaml
 from ._errors import SpecError
+from ._facts import annotate, parse_upload_extensions
 from ._overlay import apply_overlay, check_overlay
 
 __all__ = [
@@ -22,10 +23,13 @@ __all__ = [
     "UPSTREAM",
     "UPSTREAM_SOURCE",
     "build",
+    "error_model",
+    "is_error_status",
     "load_overlay",
     "render_built",
     "select_operations",
     "served_operations",
+    "unify_errors",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +54,45 @@ def load_overlay(path: Path = OVERLAY) -> dict[str, Any]:
         raise SpecError(f"cannot read the overlay {path}: {exc}") from None
     check_overlay(overlay)
     served_operations(overlay)
+    error_model(overlay)
     return dict(overlay)
+
+
+def error_model(overlay: Mapping[str, Any]) -> str:
+    """The `$ref` every error response's body becomes (the overlay's `x-error-model`)."""
+    ref = overlay.get("x-error-model")
+    if not isinstance(ref, str) or not ref.startswith("#/components/schemas/"):
+        raise SpecError("the overlay's x-error-model is not a '#/components/schemas/...' $ref")
+    return ref
+
+
+def is_error_status(status: Any) -> bool:
+    """4xx and 5xx, as codes or ranges (`429`, `4XX`)."""
+    text = str(status).upper()
+    return len(text) == 3 and text[0] in "45" and all(c.isdigit() or c == "X" for c in text[1:])
+
+
+def unify_errors(document: dict[str, Any], ref: str) -> None:
+    """Every error response's JSON body becomes `ref`, whatever status it is for."""
+    name = ref.rsplit("/", 1)[-1]
+    if name not in document.get("components", {}).get("schemas", {}):
+        raise SpecError(f"the overlay's x-error-model names {name}, which no action defines")
+    for item in document["paths"].values():
+        for method in METHODS:
+            operation = item.get(method) if isinstance(item, Mapping) else None
+            if not isinstance(operation, Mapping):
+                continue
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content") if isinstance(response, Mapping) else None
+                if (
+                    is_error_status(status)
+                    and isinstance(content, dict)
+                    and "application/json" in content
+                ):
+                    content["application/json"] = {
+                        **content["application/json"],
+                        "schema": {"$ref": ref},
+                    }
 
 
 def served_operations(overlay: Mapping[str, Any]) -> list[str]:
@@ -98,6 +140,8 @@ def build(upstream: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, 
     """The built document, validated as OpenAPI."""
     selected = select_operations(upstream, served_operations(overlay))
     built = apply_overlay(selected, overlay)
+    unify_errors(built, error_model(overlay))
+    annotate(built, parse_upload_extensions(selected))
     try:
         validate(built)
     except OpenAPIValidationError as exc:

@@ -31,10 +31,12 @@ from ._build import (
     select_operations,
     served_operations,
 )
-from ._changes import ChangeReport, compare
+from ._changes import ChangeReport, Upstreams, compare
 from ._documents import dump_json, load_openapi, parse_openapi, read_source, sha256
 from ._errors import SpecError
+from ._facts import accepted_extensions, render_facts_module
 from ._reference import REFERENCE_DIR, render_pages
+from ._release import Release, plan_release
 
 __all__ = ["Outputs", "check", "generate", "make_outputs", "update"]
 
@@ -64,6 +66,9 @@ def make_outputs(upstream: Mapping[str, Any], work: Path, root: Path = ROOT) -> 
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["(no output)"])[-12:]
         raise SpecError("the client generator failed on the built document:\n" + "\n".join(last))
+    facts = accepted_extensions(built)
+    assert facts is not None  # build() always writes them
+    (client / "document_facts.py").write_text(render_facts_module(facts), encoding="utf-8")
     pages = render_pages(built, _existing_pages(root))
     return Outputs(built, text, client, pages)
 
@@ -150,9 +155,12 @@ def _head(text: str, lines: int = 80) -> str:
     return "\n".join(kept[:lines]) + more
 
 
-def update(source: str, root: Path = ROOT, *, today: str | None = None) -> ChangeReport:
+def update(
+    source: str, root: Path = ROOT, *, today: str | None = None, release: bool = True
+) -> tuple[ChangeReport, Release | None]:
     """Vendor `source` (file or URL) as the upstream, rebuild and regenerate; the report of
-    what changed in the built document."""
+    what changed, and the release that follows (`release=False`: the version and the
+    changelog are left alone). On SpecError nothing was written."""
     data = read_source(source)
     published = parse_openapi(data, source)
     overlay = load_overlay(root / "openapi" / "overlay.yaml")
@@ -161,31 +169,64 @@ def update(source: str, root: Path = ROOT, *, today: str | None = None) -> Chang
     old_built = (
         yaml.safe_load(built_path.read_text(encoding="utf-8")) if built_path.exists() else {}
     )
+    upstream_path = root / UPSTREAM.relative_to(ROOT)
+    old_text = upstream_path.read_text(encoding="utf-8") if upstream_path.exists() else ""
+    old_upstream = json.loads(old_text) if old_text else {"paths": {}}
+    date = today or datetime.now(UTC).date().isoformat()
     with tempfile.TemporaryDirectory(prefix="magic-hour-update-") as work:
         outputs = make_outputs(vendored, Path(work), root)
-        report = compare(old_built or {"paths": {}}, outputs.built)
         text = dump_json(vendored)
-        record = {
-            "document": str(published.get("info", {}).get("title", "")) + " (OpenAPI "
-            + str(published.get("openapi")) + "), as the hosted API publishes it",
-            "from": source if "://" in source else Path(source).name,
-            "retrieved": today or datetime.now(UTC).date().isoformat(),
-            "published_sha256": sha256(data),
-            "operations": served_operations(overlay),
-            "sha256": sha256(text.encode("utf-8")),
-            "note": "Vendored as published, reduced to the path items of the operations this "
-            "project serves (everything outside `paths` is kept). Written by `make update-spec`; "
-            "never edit it or the document by hand: `make check-generated` checks sha256.",
-        }  # fmt: skip
-        upstream_path = root / UPSTREAM.relative_to(ROOT)
-        upstream_path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(upstream_path, text)
-        _write_atomic(root / UPSTREAM_SOURCE.relative_to(ROOT), json.dumps(record, indent=2) + "\n")
+        report = compare(
+            old_built or {"paths": {}}, outputs.built, Upstreams(old_upstream, vendored, overlay)
+        )
+        report.upstream_changed = text != old_text
+        where = source if "://" in source else Path(source).name
+        plan = (
+            plan_release(root, report, date=date, source=where, sha256=sha256(data))
+            if release
+            else None
+        )
+        files = dict(plan.files) if plan else {}
+        if report.upstream_changed:
+            record = {
+                "document": str(published.get("info", {}).get("title", "")) + " (OpenAPI "
+                + str(published.get("openapi")) + "), as the hosted API publishes it",
+                "from": where,
+                "retrieved": date,
+                "published_sha256": sha256(data),
+                "operations": served_operations(overlay),
+                "sha256": sha256(text.encode("utf-8")),
+                "note": "Vendored as published, reduced to the path items of the operations "
+                "this project serves (everything outside `paths` is kept). Written by `make "
+                "update-spec`; never edit it or the document by hand: `make check-generated` "
+                "checks sha256.",
+            }  # fmt: skip
+            files[upstream_path] = text
+            files[root / UPSTREAM_SOURCE.relative_to(ROOT)] = json.dumps(record, indent=2) + "\n"
+        staged = _stage(files)
         _install(outputs, root)
-    return report
+        for temporary, final in staged:
+            temporary.replace(final)
+    return report, plan
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.new")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+def _stage(files: Mapping[Path, str]) -> list[tuple[Path, Path]]:
+    """Each file written beside its final place; SpecError (and nothing left) if one fails."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, text in files.items():
+            if path.exists() and not path.is_file():
+                raise SpecError(f"cannot write {path.name}: it is not a regular file")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.new")
+            temporary.write_text(text, encoding="utf-8")
+            staged.append((temporary, path))
+    except OSError as exc:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise SpecError(f"cannot write {exc.filename or 'a file'}: {exc.strerror or exc}") from None
+    except SpecError:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    return staged

@@ -24,7 +24,8 @@ _JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
 
 
 def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
-    unknown = set(schema) - _KNOWN
+    # Specification extensions (`x-...`) annotate a schema; they constrain no value.
+    unknown = {key for key in schema if not key.startswith("x-")} - _KNOWN
     if unknown:
         raise NotImplementedError(f"no strategy for schema keywords {sorted(unknown)}")
     if schema.get("nullable"):

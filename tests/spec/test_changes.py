@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from scripts.apispec._changes import BREAKING, INFO, WARNING, compare
+from scripts.apispec._changes import compare
+from scripts.apispec._levels import BREAKING, COMPATIBLE, REVIEW
 
 
 def document() -> dict[str, Any]:
@@ -69,12 +70,12 @@ def add_required_nullable_error(d: dict[str, Any]) -> None:
 
 
 CASES: list[tuple[str, Callable[[dict[str, Any]], Any], str, str]] = [
-    ("required nullable response field", add_required_nullable_error, INFO, "send"),
+    ("required nullable response field", add_required_nullable_error, COMPATIBLE, "send"),
     ("new response enum value",
      lambda d: task(d)["properties"]["status"]["enum"].append("canceled"),
-     WARNING, "report 'canceled'"),
+     REVIEW, "report 'canceled'"),
     ("optional request field",
-     lambda d: body(d)["properties"].update(max_faces={"type": "integer"}), INFO, "honour"),
+     lambda d: body(d)["properties"].update(max_faces={"type": "integer"}), COMPATIBLE, "honour"),
     ("required request field", lambda d: (body(d)["properties"].update(x={"type": "string"}),
                                           body(d)["required"].append("x")), BREAKING, ""),
     ("response field removed", lambda d: task(d)["properties"].pop("progress"), BREAKING, ""),
@@ -87,12 +88,12 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], Any], str, str]] = [
     ("request maximum tightened",
      lambda d: body(d)["properties"]["confidence_score"].update(maximum=0.9), BREAKING, ""),
     ("request maximum relaxed",
-     lambda d: body(d)["properties"]["confidence_score"].update(maximum=2), INFO, ""),
+     lambda d: body(d)["properties"]["confidence_score"].update(maximum=2), COMPATIBLE, ""),
     ("operation removed", lambda d: d["paths"].pop("/v1/face-detection"), BREAKING, ""),
     ("required query parameter", lambda d: d["paths"]["/v1/face-detection/{id}"]["get"]
      ["parameters"].append({"name": "q", "in": "query", "required": True}), BREAKING, ""),
     ("optional header parameter", lambda d: d["paths"]["/v1/face-detection/{id}"]["get"]
-     ["parameters"].append({"name": "Prefer", "in": "header"}), INFO, "honour"),
+     ["parameters"].append({"name": "Prefer", "in": "header"}), COMPATIBLE, "honour"),
 ]  # fmt: skip
 
 
@@ -117,4 +118,4 @@ def test_no_change_no_report_and_the_rendered_report_names_each_change() -> None
     assert "GET /v1/face-detection/{id} → 200 FaceDetection.error: required property added" in text
     assert "FaceDetection.status: new value 'canceled'" in text
     assert "The local server must now:" in text
-    assert "0 breaking for callers of this SDK, 1 to review, 1 compatible." in text
+    assert "0 breaking for callers of this SDK, 1 to review, 1 compatible, 0 documentation." in text
