@@ -10,6 +10,9 @@ Changes (all by default), each to the hosted document as Magic Hour would publis
   new-status-value       the task's status gains `canceled`
   new-request-parameter  POST /v1/face-detection gains an optional `max_faces`
   renamed-response-field the task's `credits_charged` becomes `credits` (breaking)
+  new-error-status       POST /v1/face-detection documents a 429 with its own inline body
+  reworded-descriptions  every operation's description and summary reworded
+  field-shared-with-overlay  each face gains an upstream `score`, which the overlay adds too
 It prints, per change, the exit status and report of `make update-spec` and the tests
 that failed. Each change has its own scratch copy, so `--jobs` of them (default: one per
 CPU) run side by side; much of a test run waits on servers and subprocesses. The
@@ -80,11 +83,54 @@ def renamed_response_field(document: dict[str, Any]) -> None:
     task["required"] = ["credits" if r == "credits_charged" else r for r in task["required"]]
 
 
+def new_error_status(document: dict[str, Any]) -> None:
+    """429 on create, with its own inline body as the hosted document writes errors."""
+    post = document["paths"]["/v1/face-detection"]["post"]
+    post["responses"]["429"] = {
+        "description": "Too Many Requests",
+        "content": {"application/json": {"schema": {
+            "type": "object",
+            "properties": {"message": {"type": "string"}},
+            "required": ["message"],
+            "description": "Too many requests",
+            "example": {"message": "Rate limit exceeded"},
+        }}},
+    }  # fmt: skip
+
+
+def reworded_descriptions(document: dict[str, Any]) -> None:
+    for item in document["paths"].values():
+        for operation in item.values():
+            operation["description"] = operation["description"].replace("faces", "the faces")
+            operation["summary"] = operation["summary"] + " (v1)"
+
+
+def field_shared_with_overlay(document: dict[str, Any]) -> None:
+    """Upstream starts to define `score` on each face, which our overlay also adds."""
+    face = task_schema(document)["properties"]["faces"]["items"]
+    face["properties"]["score"] = {
+        "type": "number",
+        "description": "How confident the detector is that this is a face.",
+        "example": 0.98,
+    }
+
+
 CHANGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "required-error-object": required_error_object,
     "new-status-value": new_status_value,
     "new-request-parameter": new_request_parameter,
     "renamed-response-field": renamed_response_field,
+    "new-error-status": new_error_status,
+    "reworded-descriptions": reworded_descriptions,
+    "field-shared-with-overlay": field_shared_with_overlay,
+}
+# The SDK's unit and contract tests run for every change; the command line's end-to-end
+# tests (a minute each) for the changes to what the server sends and reads.
+UNIT_AND_CONTRACT = ["tests/unit", "tests/contract"]
+TESTS_FOR: dict[str, list[str]] = {
+    "new-error-status": UNIT_AND_CONTRACT,
+    "reworded-descriptions": UNIT_AND_CONTRACT,
+    "field-shared-with-overlay": UNIT_AND_CONTRACT,
 }
 
 
@@ -115,7 +161,7 @@ def run(name: str, work: Path) -> dict[str, Any]:
     env.pop("MAGIC_HOUR_DOCUMENT", None)
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-         "-o", "addopts=", f"--basetemp={work / 'pytest'}", *TESTS],
+         "-o", "addopts=", f"--basetemp={work / 'pytest'}", *TESTS_FOR.get(name, TESTS)],
         cwd=project, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     lines = tests.stdout.strip().splitlines()

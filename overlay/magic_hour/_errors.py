@@ -18,10 +18,12 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConflictError",
     "InternalServerError",
     "MagicHourError",
     "NotFoundError",
     "PaymentRequiredError",
+    "PermissionDeniedError",
     "RateLimitError",
     "TaskFailedError",
     "TaskTimeoutError",
@@ -70,8 +72,16 @@ class PaymentRequiredError(APIStatusError):
     """402: the account has not enough credits."""
 
 
+class PermissionDeniedError(APIStatusError):
+    """403: the API token may not do this."""
+
+
 class NotFoundError(APIStatusError):
     """404: no such task or resource."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the state of the resource."""
 
 
 class UnprocessableEntityError(APIStatusError):
@@ -181,7 +191,9 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
     402: PaymentRequiredError,
+    403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
     422: UnprocessableEntityError,
     429: RateLimitError,
 }

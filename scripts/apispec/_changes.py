@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._doc_diff import Location, area_of, differences, doc_keyword, group
+from ._doc_diff import Location, area_of, describe, differences, doc_keyword, group
 from ._levels import BREAKING, COMPATIBLE, DOCS, LEVELS, REVIEW, Change
 from ._overlap import Overlap, overlaps
 from ._schema_diff import SchemaDiffer
@@ -192,7 +192,7 @@ def _in_whole_response(at: Location, old: Mapping[str, Any], new: Mapping[str, A
 
 def _overlap_change(overlap: Overlap, *, new: bool) -> Change:
     area, rest = area_of(overlap.location)
-    where = f"{area} {'/'.join(str(k) for k in rest)}".strip()
+    where = f"{area}: {describe(rest)}"
     if doc_keyword(overlap.location) and not new:
         what = (
             f"upstream changed what overlay action {overlap.action} replaces "

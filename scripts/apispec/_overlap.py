@@ -19,6 +19,12 @@ from ._overlay import check_overlay
 
 __all__ = ["Overlap", "overlaps"]
 
+# Maps of named things an action adds into: an overlap is judged one level inside them
+# (a property, a schema, a header as a whole), elsewhere at the key the action sets.
+_CONTAINERS = frozenset(
+    {"properties", "schemas", "headers", "responses", "content", "paths", "links", "components"}
+)
+
 
 @dataclass(frozen=True)
 class Overlap:
@@ -69,7 +75,7 @@ def _within(number: int, at: tuple[str | int, ...], node: Any, update: Any) -> I
     for key, value in update.items():
         if key not in node:
             continue
-        if isinstance(node[key], Mapping) and isinstance(value, Mapping):
+        if key in _CONTAINERS and isinstance(node[key], Mapping) and isinstance(value, Mapping):
             yield from _within(number, (*at, key), node[key], value)
         else:
             yield Overlap(number, (*at, key), node[key], value)

@@ -85,7 +85,8 @@ def bump(version: str, report: ChangeReport) -> tuple[str, str]:
 def _section(change: Change) -> tuple[str, str]:
     text = f"{change.where}: {change.what}"
     if change.level == BREAKING:
-        return ("Removed" if "removed" in change.what else "Changed"), f"**Breaking:** {text}"
+        gone = "removed" in change.what or "no longer" in change.what
+        return ("Removed" if gone else "Changed"), f"**Breaking:** {text}"
     if change.level == COMPATIBLE:
         added = change.what.startswith(("accepts", "optional", "operation added", "response"))
         return ("Added" if added or " added" in change.what else "Changed"), text

@@ -14,9 +14,11 @@ from magic_hour import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConflictError,
     InternalServerError,
     NotFoundError,
     PaymentRequiredError,
+    PermissionDeniedError,
     RateLimitError,
     TaskFailedError,
     TaskTimeoutError,
@@ -47,8 +49,9 @@ def answer(status: int, **kwargs: object) -> httpx.Response:
         (429, RateLimitError),
         (500, InternalServerError),
         (503, InternalServerError),
-        (403, APIStatusError),
-        (409, APIStatusError),
+        (403, PermissionDeniedError),
+        (409, ConflictError),
+        (418, APIStatusError),
     ],
 )
 def test_each_status_has_its_class(status: int, cls: type[APIStatusError]) -> None:
