@@ -192,20 +192,20 @@ def _in_whole_response(at: Location, old: Mapping[str, Any], new: Mapping[str, A
 
 def _overlap_change(overlap: Overlap, *, new: bool) -> Change:
     area, rest = area_of(overlap.location)
-    where = f"{area}: {describe(rest)}"
+    at = describe(rest)
     if doc_keyword(overlap.location) and not new:
         what = (
-            f"upstream changed what overlay action {overlap.action} replaces "
+            f"{at}: upstream changed what overlay action {overlap.action} replaces "
             "(upstream only: the built document keeps the overlay's)"
         )
-        return Change(DOCS, where, what, ships=False)
+        return Change(DOCS, area, what, ships=False)
     verb = "now defines" if new else "changed its definition of"
-    what = f"upstream {verb} what overlay action {overlap.action} sets"
+    what = f"{at}: upstream {verb} what overlay action {overlap.action} sets"
     if overlap.same:
         what += " (the same definition)"
     else:
         what += f"; upstream: {_short(overlap.upstream)}; overlay: {_short(overlap.overlay)}"
-    return Change(REVIEW, where, what, ships=False)
+    return Change(REVIEW, area, what, ships=False)
 
 
 def _same(a: Any, b: Any) -> bool:
