@@ -177,21 +177,24 @@ def test_the_custom_block_of_a_reference_page_is_kept(project: Path) -> None:
     assert "A note of ours." in page.read_text(encoding="utf-8")
 
 
-def _with_heif_removed_and_jxl_added(document: dict[str, Any]) -> None:
-    """The upload prose, as Magic Hour would write it, listing `jxl` instead of `heif`."""
+def _edit_extension_prose(
+    document: dict[str, Any], listed: tuple[str, str], flat: tuple[str, str]
+) -> None:
+    """The upload prose as Magic Hour would reword it: `listed` replaced in the operation's
+    list per type, `flat` in the `extension` field's "Possible extensions are ..."."""
     post = document["paths"]["/v1/files/upload-urls"]["post"]
-    post["description"] = post["description"].replace(", heif,", ", jxl,")
+    post["description"] = post["description"].replace(*listed)
     item = post["requestBody"]["content"]["application/json"]["schema"]["properties"]["items"]
     field = item["items"]["properties"]["extension"]
-    field["description"] = field["description"].replace(",heif,", ",jxl,")
+    field["description"] = field["description"].replace(*flat)
+
+
+def _with_heif_removed_and_jxl_added(document: dict[str, Any]) -> None:
+    _edit_extension_prose(document, (", heif,", ", jxl,"), (",heif,", ",jxl,"))
 
 
 def _with_a_new_extension(document: dict[str, Any]) -> None:
-    post = document["paths"]["/v1/files/upload-urls"]["post"]
-    post["description"] = post["description"].replace("tif, bmp", "tif, bmp, jxl")
-    item = post["requestBody"]["content"]["application/json"]["schema"]["properties"]["items"]
-    field = item["items"]["properties"]["extension"]
-    field["description"] = field["description"].replace(",bmp,", ",bmp,jxl,")
+    _edit_extension_prose(document, ("tif, bmp", "tif, bmp, jxl"), (",bmp,", ",bmp,jxl,"))
 
 
 def _write(document: dict[str, Any], path: Path) -> Path:
