@@ -1,15 +1,32 @@
-"""`client.v1` of `AsyncClient`: the same operations as `Client`'s, awaited."""
+"""`client.v1` of `AsyncClient`: the same methods and keywords as `Client`'s (see
+_resources.py), awaited."""
 
 from __future__ import annotations
 
-from typing import Unpack
+import os
+from collections.abc import Sequence
 
-from magic_hour_client.models import FaceDetection, FaceDetectionCreated, UploadUrls
+import httpx
+from magic_hour_client.models import (
+    FaceDetection,
+    FaceDetectionCreated,
+    UploadUrls,
+    UploadUrlsRequestItem,
+)
 
 from . import _operations, _workflow
 from ._drivers import AsyncDriver
+from ._events import ProgressCallback
 from ._operations import Context
-from ._params import CreateParams, GenerateParams, GetParams, UploadFileParams, UploadUrlsParams
+from ._params import (
+    NOT_GIVEN,
+    FaceDetectionAssetsParam,
+    GenerateAssetsParam,
+    NotGiven,
+    UploadUrlItemParam,
+    request_options,
+)
+from ._polling import DEFAULT_POLL_TIMEOUT
 from ._uploads import FileInput
 from ._workflow import FaceDetectionResult
 
@@ -17,22 +34,112 @@ __all__ = ["AsyncFaceDetectionResource", "AsyncFilesResource", "AsyncUploadUrlsR
 
 
 class AsyncFaceDetectionResource:
-    """`client.v1.face_detection`; see `FaceDetectionResource` for each method."""
+    """`client.v1.face_detection`."""
 
     def __init__(self, driver: AsyncDriver, context: Context) -> None:
         self._run, self._context = driver.run, context
 
-    async def create(self, **params: Unpack[CreateParams]) -> FaceDetectionCreated:
-        """Start a face detection; returns its `id` at once."""
-        return await self._run(_operations.create(self._context, **params))
+    async def create(
+        self,
+        *,
+        assets: FaceDetectionAssetsParam,
+        confidence_score: float = 0.5,
+        idempotency_key: str | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> FaceDetectionCreated:
+        """Start a face detection (`POST /v1/face-detection`); returns its `id` at once.
 
-    async def get(self, **params: Unpack[GetParams]) -> FaceDetection:
-        """The task's status and the faces found so far."""
-        return await self._run(_operations.get(self._context, **params))
+        Args:
+            assets: `{"target_file_path": ...}`, an http(s) URL or the `file_path` of an
+                upload (`api-assets/...`); to detect in a local file, use `generate`.
+            confidence_score: the lowest score a face may have, 0 to 1 in steps of 0.05.
+            idempotency_key: sent as `Idempotency-Key`; a server that honours it (it says
+                so by sending it back) answers a create sent again with the same key
+                with the same task.
+            timeout, max_retries: override the client's for this call.
+        """
+        return await self._run(
+            _operations.create(
+                self._context,
+                assets=assets,
+                confidence_score=confidence_score,
+                idempotency_key=idempotency_key,
+                **request_options(timeout, max_retries),
+            )
+        )
 
-    async def generate(self, **params: Unpack[GenerateParams]) -> FaceDetectionResult:
-        """Upload, start, wait and download; the final task with `downloaded_paths`."""
-        return await self._run(_workflow.generate(self._context, **params))
+    async def get(
+        self,
+        *,
+        id: str,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> FaceDetection:
+        """The task's status and the faces found so far (`GET /v1/face-detection/{id}`).
+
+        Args:
+            id: the id that `create` returned.
+            timeout, max_retries: override the client's for this call.
+        """
+        return await self._run(
+            _operations.get(self._context, id=id, **request_options(timeout, max_retries))
+        )
+
+    async def generate(
+        self,
+        *,
+        assets: GenerateAssetsParam,
+        confidence_score: float = 0.5,
+        wait_for_completion: bool = True,
+        download_outputs: bool = True,
+        download_directory: str | os.PathLike[str] | None = None,
+        poll_timeout: float = DEFAULT_POLL_TIMEOUT,
+        on_progress: ProgressCallback | None = None,
+        long_poll: bool | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> FaceDetectionResult:
+        """Detect faces end to end: upload a local input, start the detection, wait for it
+        and save the face images; returns the final task with `downloaded_paths`.
+
+        Args:
+            assets: `{"target_file_path": ...}`: a local path (str or Path) or a binary
+                file object with a name, uploaded first; or an http(s) URL or an
+                `api-assets/...` path, used as they are.
+            confidence_score: the lowest score a face may have, 0 to 1 in steps of 0.05.
+            wait_for_completion: poll until the task is `complete`; when False, return
+                right after creating it, with status `queued` and no faces.
+            download_outputs: save the face images once complete.
+            download_directory: where to save them (created if missing; default: the
+                current directory), as `<frame>-<index>.png`. A later call into the same
+                folder replaces files of the same name: give each task its own folder to
+                keep both.
+            poll_timeout: seconds to wait for completion before `TaskTimeoutError`.
+            on_progress: called with progress events (see `magic_hour.ProgressEvent`).
+            long_poll: ask the server to hold each poll until the task changes (`Prefer:
+                wait`, RFC 7240); default: the client's `long_poll`. Servers that ignore
+                it are polled as usual.
+            timeout, max_retries: override the client's for each request of this call.
+
+        Raises `TaskFailedError` when the task ends in `error`, `TaskTimeoutError` after
+        `poll_timeout` seconds, ValueError / FileNotFoundError for bad input (before any
+        request), and the `APIStatusError` family for API errors.
+        """
+        return await self._run(
+            _workflow.generate(
+                self._context,
+                assets=assets,
+                confidence_score=confidence_score,
+                wait_for_completion=wait_for_completion,
+                download_outputs=download_outputs,
+                download_directory=download_directory,
+                poll_timeout=poll_timeout,
+                on_progress=on_progress,
+                long_poll=long_poll,
+                **request_options(timeout, max_retries),
+            )
+        )
 
 
 class AsyncUploadUrlsResource:
@@ -41,9 +148,24 @@ class AsyncUploadUrlsResource:
     def __init__(self, driver: AsyncDriver, context: Context) -> None:
         self._run, self._context = driver.run, context
 
-    async def create(self, **params: Unpack[UploadUrlsParams]) -> UploadUrls:
-        """Presigned upload URLs, one per item."""
-        return await self._run(_operations.create_upload_urls(self._context, **params))
+    async def create(
+        self,
+        *,
+        items: Sequence[UploadUrlItemParam | UploadUrlsRequestItem],
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> UploadUrls:
+        """Presigned upload URLs, one per item (`POST /v1/files/upload-urls`).
+
+        Args:
+            items: `{"type": "image" | "video" | "audio", "extension": "png"}` each.
+            timeout, max_retries: override the client's for this call.
+        """
+        return await self._run(
+            _operations.create_upload_urls(
+                self._context, items=items, **request_options(timeout, max_retries)
+            )
+        )
 
 
 class AsyncFilesResource:
@@ -53,9 +175,30 @@ class AsyncFilesResource:
         self._run, self._context = driver.run, context
         self.upload_urls = AsyncUploadUrlsResource(driver, context)
 
-    async def upload_file(self, file: FileInput, **params: Unpack[UploadFileParams]) -> str:
-        """Upload a local file and return its `file_path` (URLs come back unchanged)."""
-        return await self._run(_operations.upload_file(self._context, file, **params))
+    async def upload_file(
+        self,
+        file: FileInput,
+        *,
+        on_progress: ProgressCallback | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+    ) -> str:
+        """Upload a local file and return its `file_path` for `target_file_path`.
+
+        Args:
+            file: a local path (str, Path or `file://` URL) or a binary file object with
+                a name; an http(s) URL or `api-assets/` path is returned as it is.
+            on_progress: called with `UploadProgress` events as the file is sent.
+            timeout, max_retries: override the client's for this call.
+        """
+        return await self._run(
+            _operations.upload_file(
+                self._context,
+                file,
+                on_progress=on_progress,
+                **request_options(timeout, max_retries),
+            )
+        )
 
 
 class AsyncV1:

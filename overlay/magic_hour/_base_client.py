@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import os
 from typing import Generic, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from magic_hour_client import AuthenticatedClient
@@ -31,6 +32,26 @@ class Environment(enum.Enum):
     PRODUCTION = "https://api.magichour.ai"
 
 
+def check_base_url(url: str) -> str:
+    """The API's root URL without a trailing slash; ValueError, at once, for one that
+    cannot be it (no http(s) scheme or host, or a path ending in the version)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"base_url {url!r} is not an http(s) URL with a host, e.g. https://api.magichour.ai "
+            "or http://127.0.0.1:8000"
+        )
+    if parts.query or parts.fragment:
+        raise ValueError(f"base_url {url!r} must not have a query or a fragment")
+    path = parts.path.rstrip("/")
+    if path.rsplit("/", 1)[-1].lower() == "v1":
+        root = urlunsplit((parts.scheme, parts.netloc, path[: -len("/v1")], "", ""))
+        raise ValueError(
+            f"base_url {url!r} ends in /v1: give the API's root ({root}); the SDK adds /v1/..."
+        )
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
 class BaseClient(Generic[HttpT]):
     """Settings and set-up common to both clients."""
 
@@ -53,7 +74,9 @@ class BaseClient(Generic[HttpT]):
             base_url: default: `MAGIC_HOUR_BASE_URL`, else the environment's URL.
             environment: which API, when no base URL is given.
             timeout: seconds each HTTP request may take (None: no limit).
-            max_retries: retries of a failed request (see the README's "Retries").
+            max_retries: retries of a failed request (429, 5xx, a connection error or a
+                timeout; a create only when it surely was not processed), backing off
+                and honouring Retry-After (docs/sdk.md says how).
             httpx_client: an httpx client to send requests with (proxies, custom
                 transports); the SDK does not close a client it was given.
             long_poll: ask the server to hold polls until a task changes (`Prefer: wait`);
@@ -75,7 +98,9 @@ class BaseClient(Generic[HttpT]):
         if not patience >= 0:
             raise ValueError(f"patience must be a number of seconds >= 0, got {patience}")
         setup_logging()
-        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or environment.value).rstrip("/")
+        self.base_url = check_base_url(
+            base_url or os.environ.get(BASE_URL_ENV) or environment.value
+        )
         self.timeout = timeout
         self.max_retries = max_retries
         self._owns_http = httpx_client is None

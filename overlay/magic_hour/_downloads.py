@@ -129,19 +129,20 @@ class DownloadFile:
             self.on_progress(DownloadProgress(self.url, self.received, self.total))
 
     def commit(self) -> Path:
-        """Move the complete file to the first free name among `candidate_names`."""
+        """Give the complete file its name, replacing a file of that name atomically (a
+        face saved again by a later call into the same folder), never a folder."""
         assert self.temp_path is not None
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
-        for name in candidate_names(self.name):
-            final = self.directory / name
-            if _move_without_overwrite(self.temp_path, final):
-                self.temp_path = None
-                if self.on_progress is not None:
-                    self.on_progress(DownloadFinished(self.url, str(final)))
-                return final
-        raise AssertionError("unreachable: candidate_names never ends")
+        final = self.directory / self.name
+        if final.is_dir():
+            raise IsADirectoryError(f"cannot save the face as {str(final)!r}: it is a folder")
+        os.replace(self.temp_path, final)
+        self.temp_path = None
+        if self.on_progress is not None:
+            self.on_progress(DownloadFinished(self.url, str(final)))
+        return final
 
     def discard(self) -> None:
         """Close and delete the temporary file, if it is still there."""
@@ -150,25 +151,6 @@ class DownloadFile:
             with contextlib.suppress(FileNotFoundError):
                 self.temp_path.unlink()
             self.temp_path = None
-
-
-def _move_without_overwrite(source: Path, target: Path) -> bool:
-    """Give `source` the name `target` unless that name exists; False when it does.
-
-    A hard link fails atomically when the name is taken, which a check followed by
-    os.replace cannot promise; where links are not supported, fall back to that.
-    """
-    try:
-        os.link(source, target)
-    except FileExistsError:
-        return False
-    except OSError:
-        if target.exists():
-            return False
-        os.replace(source, target)
-        return True
-    source.unlink()
-    return True
 
 
 def _create_temporary(directory: Path, name: str) -> Path:

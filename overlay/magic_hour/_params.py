@@ -13,16 +13,45 @@ from ._events import ProgressCallback
 from ._uploads import FileInput
 
 __all__ = [
+    "NOT_GIVEN",
     "CreateParams",
     "FaceDetectionAssetsParam",
     "GenerateAssetsParam",
     "GenerateParams",
     "GetParams",
+    "NotGiven",
     "RequestOptions",
     "UploadFileParams",
     "UploadUrlItemParam",
     "UploadUrlsParams",
+    "request_options",
 ]
+
+
+class NotGiven:
+    """The default of `timeout` and `max_retries` on each method: the client's setting
+    applies. (`timeout=None` means no limit, so None cannot stand for "not given".)"""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven()
+
+
+def request_options(
+    timeout: float | httpx.Timeout | NotGiven | None, max_retries: int | NotGiven
+) -> RequestOptions:
+    """The per-call overrides that were given."""
+    options = RequestOptions()
+    if not isinstance(timeout, NotGiven):
+        options["timeout"] = timeout
+    if not isinstance(max_retries, NotGiven):
+        options["max_retries"] = max_retries
+    return options
 
 
 class RequestOptions(TypedDict, total=False):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import urllib.parse
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, Union
@@ -113,6 +115,8 @@ def classify_file(file: FileInput) -> RemoteFile | LocalFile:
     missing extension, FileNotFoundError for a missing file, TypeError for other input."""
     if isinstance(file, str) and file.lower().startswith(_REMOTE_PREFIXES):
         return RemoteFile(file)
+    if isinstance(file, str) and file.lower().startswith("file:"):
+        return _local_path(path_from_file_url(file))
     if isinstance(file, str | os.PathLike):
         return _local_path(Path(file))
     if isinstance(file, io.TextIOBase):
@@ -123,6 +127,17 @@ def classify_file(file: FileInput) -> RemoteFile | LocalFile:
         "target_file_path must be a path, a binary file object, an http(s) URL or an "
         f"api-assets/ path, not {type(file).__name__}"
     )
+
+
+def path_from_file_url(url: str) -> Path:
+    """The local path of a `file:` URL (RFC 8089: `file:///p`, `file:/p`,
+    `file://localhost/p`); ValueError for one that names another host."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.netloc not in ("", "localhost"):
+        raise ValueError(f"{url!r} names the host {parts.netloc!r}: only local files are read")
+    if not parts.path:
+        raise ValueError(f"{url!r} has no path")
+    return Path(urllib.request.url2pathname(parts.path))
 
 
 def _local_path(path: Path) -> LocalFile:

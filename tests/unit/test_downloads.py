@@ -128,18 +128,34 @@ async def test_hostile_face_urls_stay_in_the_directory(
 
 
 @pytest.mark.anyio
-async def test_existing_files_are_never_overwritten(
+async def test_a_reused_folder_keeps_the_promised_names(
     sdk: Harness, api: FakeApi, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / "0-0.png").write_bytes(b"mine")
-    (out / "0-0 (1).png").write_bytes(b"mine too")
-    result = await sdk(generate(out))
-    assert [Path(p).name for p in result.downloaded_paths] == ["0-0 (2).png", "0-1.png"]
-    assert (out / "0-0.png").read_bytes() == b"mine"
-    assert (out / "0-0 (1).png").read_bytes() == b"mine too"
-    assert (out / "0-0 (2).png").read_bytes() == b"PNG:/api-assets/task-1/0-0.png"
+    (out / "0-0.png").write_bytes(b"an earlier run's face")
+    (out / "notes.txt").write_bytes(b"mine")
+    first = await sdk(generate(out))
+    second = await sdk(generate(out))
+    # `<frame>-<index>.png` as the docs promise, the same names each time; a face of the
+    # same name is replaced whole, and nothing else in the folder is touched.
+    for result in (first, second):
+        assert [Path(p).name for p in result.downloaded_paths] == ["0-0.png", "0-1.png"]
+    assert (out / "0-0.png").read_bytes() == b"PNG:/api-assets/task-1/0-0.png"
+    assert (out / "notes.txt").read_bytes() == b"mine"
+    assert sorted(os.listdir(out)) == ["0-0.png", "0-1.png", "notes.txt"]
+
+
+@pytest.mark.anyio
+async def test_a_folder_in_the_way_of_a_face_is_an_error_not_a_loss(
+    sdk: Harness, api: FakeApi, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    (out / "0-0.png").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError, match=r"0-0\.png"):
+        await sdk(generate(out))
+    assert (out / "0-0.png").is_dir()
+    assert not [name for name in os.listdir(out) if name.startswith(".")]
 
 
 @pytest.mark.anyio
