@@ -20,6 +20,7 @@ from magic_hour_client.models import (
     UploadUrls,
 )
 
+from . import _shadowing
 from ._base_client import Environment
 from ._client import AsyncClient, Client
 from ._errors import (
@@ -94,3 +95,5 @@ __all__ = [
     "UploadUrls",
     "__version__",
 ]
+
+_shadowing.warn_if_official_sdk_installed()

