@@ -68,8 +68,8 @@ check-package: install  ## build the wheel and sdist, install the wheel in a fre
 test: install lint check-generated check-package  ## the whole suite: lint, check-generated, the package, pytest
 	$(BIN)/pytest
 
-bench: install  ## SDK overhead, latency, upload memory, throughput, detection speed, accuracy
-	scripts/bench
+bench: install  ## SDK overhead, latency, upload memory, throughput, detection speed, accuracy (ARGS="--only PART")
+	scripts/bench $(ARGS)
 
 SOAK_ARGS ?= --clients 50 --duration 60
 CHAOS_ARGS ?= --clients 20 --duration 60

@@ -60,7 +60,9 @@ def add_contract_arguments(parser: argparse.ArgumentParser) -> None:
         help="the deployment to test (default: a local server started for the run)",
     )
     parser.add_argument(
-        "--token", help="its API token (default: $MAGIC_HOUR_API_TOKEN; never printed)"
+        "--token",
+        help="its API token (default: $MAGIC_HOUR_API_TOKEN, which keeps it out of process "
+        "lists; never printed)",
     )
     parser.add_argument(
         "--max-examples",

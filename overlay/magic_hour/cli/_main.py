@@ -20,9 +20,9 @@ examples:
 _SERVE_EPILOG = """\
 examples:
   magic-hour serve                                   # prints the token it made
-  magic-hour serve --port 8000 --token secret --data-dir ./server-data
-  MAGIC_HOUR_BASE_URL=http://127.0.0.1:8000 MAGIC_HOUR_API_TOKEN=secret \\
-    magic-hour detect photo.jpg
+  magic-hour serve --port 8000 --token-file keys.txt --data-dir ./server-data
+  export MAGIC_HOUR_API_TOKEN=$(head -1 keys.txt)   # keys stay off the command line
+  MAGIC_HOUR_BASE_URL=http://127.0.0.1:8000 magic-hour detect photo.jpg
 """
 
 
