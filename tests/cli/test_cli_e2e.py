@@ -42,16 +42,20 @@ def _is_png(path: Path) -> bool:
 
 @pytest.fixture(scope="module")
 def mixed_run(samples: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Two good images, a missing file and an unsupported one, in one JSON run."""
+    """Two good images, a missing file, an unsupported one and one the server cannot
+    read, in one JSON run."""
     out = tmp_path_factory.mktemp("mixed") / "out"
     notes = samples / "notes.txt"
     notes.write_text("not an image")
+    broken = samples / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n but nothing of an image after it")
     result = run_cli(
         "detect",
         samples / "astronaut.png",
         samples / "group.jpg",
         samples / "missing.jpg",
         notes,
+        broken,
         "--out",
         out,
         "--json",
@@ -63,17 +67,24 @@ def test_a_failing_input_does_not_stop_the_others(mixed_run: dict[str, Any]) -> 
     process = mixed_run["process"]
     assert process.returncode == 1
     document = mixed_run["document"]
-    assert document["server"] == "local" and document["failed"] == 2
+    assert document["server"] == "local" and document["failed"] == 3
     statuses = {Path(r["input"]).name: r["status"] for r in document["results"]}
     assert statuses == {
         "astronaut.png": "ok",
         "group.jpg": "ok",
         "missing.jpg": "failed",
         "notes.txt": "failed",
+        "broken.png": "failed",
     }
-    errors = {Path(r["input"]).name: r["error"] for r in document["results"]}
-    assert errors["missing.jpg"].startswith("file not found")
-    assert errors["notes.txt"].startswith("unsupported file type .txt")
+    by_name = {Path(r["input"]).name: r for r in document["results"]}
+    assert by_name["missing.jpg"]["error"].startswith("file not found")
+    assert by_name["notes.txt"]["error"].startswith("unsupported file type .txt")
+    # Stable codes for scripts; a task the server made and failed is named.
+    codes = {name: r["error_code"] for name, r in by_name.items()}
+    assert codes == {"astronaut.png": None, "group.jpg": None, "missing.jpg": "invalid_input",
+                     "notes.txt": "invalid_input", "broken.png": "detection_failed"}  # fmt: skip
+    assert by_name["broken.png"]["task_id"]
+    assert by_name["broken.png"]["error"].startswith("detection failed on the server: ")
     assert "Traceback" not in process.stderr
 
 
@@ -179,16 +190,27 @@ def test_remote_server_with_its_token(
     assert result.stderr == ""
 
 
-def test_wrong_token_says_what_to_do(
+def test_wrong_token_stops_the_run_once_with_advice_for_that_server(
     samples: Path, tmp_path: Path, local_server: tuple[str, str]
 ) -> None:
     url, _ = local_server
     env = clean_env(MAGIC_HOUR_BASE_URL=url, MAGIC_HOUR_API_TOKEN="not-the-token")
-    result = run_cli("detect", samples / "astronaut.png", "--out", tmp_path, env=env)
-    assert result.returncode == 1
-    assert "401 Unauthorized" in result.stdout and "MAGIC_HOUR_API_TOKEN" in result.stdout
-    assert "Traceback" not in result.stderr
+    inputs = [samples / "astronaut.png"] * 6
+    result = run_cli("detect", *inputs, "--concurrency", "2", "--out", tmp_path, env=env)
+    assert result.returncode == 2
+    # One line, once: no input can succeed with this key; no advice that cannot work
+    # (without MAGIC_HOUR_BASE_URL's key the run would go to the hosted API, not a local one).
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"magic-hour detect: {url} refused the key (401 Unauthorized): set "
+        "MAGIC_HOUR_API_TOKEN to a key that server accepts (its MAGIC_HOUR_SERVER_TOKENS), "
+        "or use --local for the embedded local server"
+    ]
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
+    as_json = run_cli("detect", *inputs, "--out", tmp_path, "--json", env=env)
+    assert as_json.returncode == 2
+    codes = [r["error_code"] for r in json.loads(as_json.stdout)["results"]]
+    assert "unauthorized" in codes and set(codes) <= {"unauthorized", "not_sent"}
 
 
 def test_unreachable_server_says_what_to_do(samples: Path, tmp_path: Path) -> None:

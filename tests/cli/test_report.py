@@ -82,6 +82,7 @@ def test_json_document_counts_failures_and_keeps_every_field() -> None:
         "preview": None,
         "note": None,
         "error": "unsupported file type",
+        "error_code": None,
     }
 
 

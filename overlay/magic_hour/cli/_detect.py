@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import TextIO
 
 from . import _outputs
-from ._messages import check_input
+from ._messages import HOSTED_URL, check_input
 from ._preview import INSTALL_HINT, pillow_available
 from ._progress import ProgressBoard
 from ._report import InputResult, render_json, render_table, summary_line
 
 TOKEN_ENV = "MAGIC_HOUR_API_TOKEN"  # noqa: S105 -- the variable's name, not a secret
 BASE_URL_ENV = "MAGIC_HOUR_BASE_URL"
-HOSTED_URL = "https://api.magichour.ai"
+
 SERVER_EXTRA_HINT = "pip install 'magic-hour-face-detection[server]'"
 
 EPILOG = """\
@@ -258,5 +258,12 @@ def run_detect(
         )
         return 130
     board.close()
+    refused = [r for r in results if r.error_code == "unauthorized"]
+    if refused:
+        # Said once, not once per input: no input can succeed with this key.
+        if args.json:
+            print(render_json(results, server=target.mode, base_url=base_url))
+        print(f"magic-hour detect: {refused[0].error}", file=err)
+        return 2
     _print_results(results, args, target, base_url)
     return 0 if all(r.ok for r in results) else 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from .._errors import AuthenticationError
 from .._events import (
     DownloadFinished,
     DownloadProgress,
@@ -22,7 +23,7 @@ from .._events import (
     UploadProgress,
 )
 from . import _outputs
-from ._messages import check_input, describe, kind_of
+from ._messages import check_input, describe, error_code, kind_of
 from ._preview import (
     FaceBox,
     PreviewUnavailable,
@@ -48,6 +49,8 @@ class JobSettings:
     timeout: float
     base_url: str
     previews: bool
+    # Set when the API refuses the key: the inputs not yet sent are not sent at all.
+    refused: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass
@@ -151,17 +154,24 @@ async def run_job(
     result = InputResult(input=str(source), name=planned.name)
     problem = check_input(source)
     if problem is not None:
-        result.error = problem
+        result.error, result.error_code = problem, "invalid_input"
         return result
     result.kind = cast(Kind, kind_of(source))
     async with limit:
+        if settings.refused.is_set():
+            result.error, result.error_code = "not sent: the API refused the key", "not_sent"
+            return result
         key = f"{planned.name}"
         board.start(key, source.name)
         tracker = _Tracker(board, key)
         started = time.monotonic()
         staging: Path | None = None
         try:
-            staging = _outputs.staging_for(planned.directory)
+            try:
+                staging = _outputs.staging_for(planned.directory)
+            except OSError as err:
+                # Name the folder the user gave, not the hidden one made inside it.
+                raise OSError(err.errno, err.strerror, str(planned.directory.parent)) from None
             async with asyncio.timeout(settings.timeout):
                 task = await client.v1.face_detection.generate(
                     assets={"target_file_path": str(source)},
@@ -197,6 +207,11 @@ async def run_job(
             result.error = describe(
                 err, base_url=settings.base_url, timeout=settings.timeout, status=tracker.status
             )
+            result.error_code = error_code(err)
+            # A task that exists is named, so that it can be read again.
+            result.task_id = result.task_id or getattr(err, "task_id", None)
+            if isinstance(err, AuthenticationError):
+                settings.refused.set()
         finally:
             if staging is not None:
                 _outputs.discard(staging)

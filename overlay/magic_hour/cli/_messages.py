@@ -48,15 +48,58 @@ def check_input(path: Path) -> str | None:
     return None
 
 
+HOSTED_URL = "https://api.magichour.ai"
+
+# Stable codes for scripts reading `--json`, most specific first; the messages may change.
+_CODES: tuple[tuple[type[BaseException], str], ...] = (
+    (AuthenticationError, "unauthorized"),
+    (PaymentRequiredError, "payment_required"),
+    (RateLimitError, "rate_limited"),
+    (NotFoundError, "not_found"),
+    (TaskFailedError, "detection_failed"),
+    (TaskTimeoutError, "timed_out"),
+    (APITimeoutError, "timed_out"),
+    (APIConnectionError, "unreachable"),
+    (TimeoutError, "timed_out"),
+    (FileNotFoundError, "file_not_found"),
+    (PermissionError, "permission_denied"),
+    (ValueError, "invalid_input"),
+    (OSError, "write_failed"),
+)
+
+
+def error_code(err: BaseException) -> str:
+    """The stable code of an input's failure (`--json`'s `error_code`)."""
+    if isinstance(err, APIStatusError) and not isinstance(
+        err, AuthenticationError | PaymentRequiredError | RateLimitError | NotFoundError
+    ):
+        return "server_error" if err.status_code >= 500 else "rejected"
+    for kind, code in _CODES:
+        if isinstance(err, kind):
+            return code
+    return "unexpected"
+
+
+def unauthorized(base_url: str) -> str:
+    """What to do when the API refuses the key: the advice depends on which API it is."""
+    if base_url.rstrip("/") == HOSTED_URL:
+        return (
+            "the hosted API refused the key (401 Unauthorized): set MAGIC_HOUR_API_TOKEN to a "
+            "valid API key, or unset it to use the embedded local server"
+        )
+    return (
+        f"{base_url} refused the key (401 Unauthorized): set MAGIC_HOUR_API_TOKEN to a key "
+        "that server accepts (its MAGIC_HOUR_SERVER_TOKENS), or use --local for the embedded "
+        "local server"
+    )
+
+
 def describe(
     err: BaseException, *, base_url: str, timeout: float, status: str | None = None
 ) -> str:
     """One line that says what went wrong and what to do about it."""
     if isinstance(err, AuthenticationError):
-        return (
-            "the API refused the key (401 Unauthorized): set MAGIC_HOUR_API_TOKEN to a valid "
-            "API key, or run without it to use the embedded local server"
-        )
+        return unauthorized(base_url)
     if isinstance(err, PaymentRequiredError):
         return "payment required (402): the account has no credits left for this detection"
     if isinstance(err, RateLimitError):

@@ -38,6 +38,7 @@ class InputResult:
     preview: str | None = None
     note: str | None = None  # something worth knowing on success, e.g. no preview
     error: str | None = None  # why it failed and what to do
+    error_code: str | None = None  # a stable code for scripts (see _messages.error_code)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
