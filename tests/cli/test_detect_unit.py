@@ -21,9 +21,9 @@ from magic_hour import (
     UploadProgress,
 )
 from magic_hour.cli import build_parser
-from magic_hour.cli._detect import HOSTED_URL, UsageError, confidence, resolve_target
+from magic_hour.cli._detect import UsageError, confidence, resolve_target
 from magic_hour.cli._job import _draw_preview, _Tracker
-from magic_hour.cli._messages import check_input, describe, kind_of
+from magic_hour.cli._messages import HOSTED_URL, check_input, describe, kind_of
 from magic_hour.cli._progress import ProgressBoard
 from magic_hour.cli._report import FaceRecord
 from magic_hour_client.models import FaceDetection
