@@ -275,3 +275,55 @@ def test_version() -> None:
     result = run_cli("--version")
     assert result.returncode == 0
     assert __version__ in result.stdout
+
+
+def test_sigterm_reports_what_finished_and_leaves_nothing_half_written(
+    samples: Path, tmp_path: Path
+) -> None:
+    import signal
+    import time
+
+    from magic_hour_server import LocalServer
+
+    out = tmp_path / "out"
+    with LocalServer() as server:
+        # One task is detected at once, the other holds the run until the signal comes.
+        server.outcomes.slow_next_task(0)
+        server.outcomes.slow_next_task(120)
+        env = clean_env(MAGIC_HOUR_API_TOKEN=server.token)
+        process = subprocess.Popen(
+            [str(MAGIC_HOUR), "detect", str(samples / "astronaut.png"), str(samples / "group.jpg"),
+             "--base-url", server.url, "--concurrency", "2", "--out", str(out), "--json"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not list(out.glob("*/magic-hour.json")) and time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.05)
+        time.sleep(0.3)  # the slow input is mid-way: its staging folder exists
+        assert list(out.glob(".*.partial-*"))
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143, stderr
+    document = json.loads(stdout)  # a whole document, not a cut one
+    statuses = sorted((r["status"], r["error_code"]) for r in document["results"])
+    assert statuses == [("failed", "interrupted"), ("ok", None)]
+    assert "terminated; finished inputs are in" in stderr and "Traceback" not in stderr
+    finished = next(r for r in document["results"] if r["status"] == "ok")
+    assert (Path(finished["output_dir"]) / "magic-hour.json").is_file()
+    assert sorted(p.name for p in out.iterdir()) == [finished["name"]]  # no partial left
+
+
+def test_a_killed_runs_leftovers_are_swept_by_the_next_run(samples: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    abandoned = out / f".astronaut.partial-{dead.pid}-0123abcd"
+    (abandoned / "0-0.png").parent.mkdir(parents=True)
+    (abandoned / "0-0.png").write_bytes(b"half")
+    alive = out / f".astronaut.partial-{os.getpid()}-89abcdef"  # a run still going
+    alive.mkdir()
+    result = run_cli("detect", samples / "astronaut.png", "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert not abandoned.exists() and alive.exists()
+    assert (out / "astronaut" / "magic-hour.json").is_file()

@@ -9,7 +9,9 @@ import logging
 import math
 import os
 import shutil
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -194,15 +196,43 @@ async def _run_all(
     args: argparse.Namespace,
     board: ProgressBoard,
     previews: bool,
+    finished: dict[int, InputResult],
 ) -> list[InputResult]:
+    """Every input's result, in order; each is put in `finished` as soon as it is known,
+    so that an interrupted run can still say what finished."""
     from .._client import AsyncClient
     from ._job import JobSettings, run_job
 
     settings = JobSettings(args.confidence, args.timeout, base_url, previews)
     limit = asyncio.Semaphore(args.concurrency)
+
+    async def one(index: int, item: _outputs.Planned) -> InputResult:
+        finished[index] = await run_job(client, item, settings, board, limit)
+        return finished[index]
+
     async with AsyncClient(token=token, base_url=base_url) as client:
-        jobs = [run_job(client, item, settings, board, limit) for item in planned]
-        return list(await asyncio.gather(*jobs))
+        return list(await asyncio.gather(*(one(i, item) for i, item in enumerate(planned))))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: unfinished inputs are discarded, finished ones
+    reported."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(*_: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _print_results(
@@ -229,6 +259,8 @@ def run_detect(
     show_bars = not args.json and err.isatty() and env.get("TERM") != "dumb"
     board = ProgressBoard(err, enabled=show_bars, total=len(args.paths))
     previews = pillow_available()
+    finished: dict[int, InputResult] = {}
+    base_url = ""
     if not previews:
         board.message(f"magic-hour: no previews: {INSTALL_HINT}")
     try:
@@ -236,6 +268,7 @@ def run_detect(
         if args.out.exists() and not args.out.is_dir():
             raise UsageError(f"--out {args.out} is a file: name a folder for the results")
         planned = _outputs.plan(args.paths, args.out)
+        _outputs.sweep_abandoned(args.out)
         if all(check_input(item.source) for item in planned):
             # Nothing can be sent: say why for each input without starting anything.
             base_url = target.base_url or ""
@@ -243,20 +276,39 @@ def run_detect(
                 InputResult(str(p.source), p.name, error=check_input(p.source)) for p in planned
             ]
         else:
-            with _connect(target, board) as (base_url, token):
-                results = asyncio.run(_run_all(planned, base_url, token, args, board, previews))
+            with _sigterm_as_interrupt(), _connect(target, board) as (base_url, token):
+                results = asyncio.run(
+                    _run_all(planned, base_url, token, args, board, previews, finished)
+                )
     except UsageError as problem:
         board.close()
         print(f"magic-hour detect: {problem}", file=err)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         board.close()
+        if finished:
+            # What finished is reported (and, with --json, a whole document is printed).
+            _print_results(
+                [
+                    finished.get(i)
+                    or InputResult(
+                        str(p.source),
+                        p.name,
+                        error="interrupted before it finished; nothing was written",
+                        error_code="interrupted",
+                    )
+                    for i, p in enumerate(planned)
+                ],
+                args,
+                target,
+                base_url,
+            )
         print(
-            f"magic-hour detect: interrupted; finished inputs are in {args.out}, "
-            "unfinished ones left nothing behind",
+            f"magic-hour detect: {'terminated' if isinstance(stop, Terminated) else 'interrupted'}"
+            f"; finished inputs are in {args.out}, unfinished ones left nothing behind",
             file=err,
         )
-        return 130
+        return 143 if isinstance(stop, Terminated) else 130
     board.close()
     refused = [r for r in results if r.error_code == "unauthorized"]
     if refused:

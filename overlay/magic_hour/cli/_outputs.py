@@ -62,11 +62,42 @@ def plan(sources: Sequence[Path], out: Path) -> list[Planned]:
 
 
 def staging_for(final: Path) -> Path:
-    """A fresh hidden folder beside `final`, on the same file system (rename is atomic)."""
+    """A fresh hidden folder beside `final`, on the same file system (rename is atomic),
+    named with this process's id so that a later run can tell it was abandoned."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.with_name(f".{final.name}.partial-{secrets.token_hex(4)}")
+    staging = final.with_name(f".{final.name}.partial-{os.getpid()}-{secrets.token_hex(4)}")
     staging.mkdir()
     return staging
+
+
+_LEFTOVER = re.compile(r"^\..+\.(?:partial|old)-(?:(\d+)-)?[0-9a-f]{8}$")
+
+
+def sweep_abandoned(out: Path) -> list[Path]:
+    """Remove the staging folders that runs killed outright (SIGKILL, a power cut) left
+    in `out`: those of processes no longer alive. A running one's are left alone."""
+    removed: list[Path] = []
+    try:
+        entries = list(out.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _LEFTOVER.match(entry.name)
+        if match is None or not entry.is_dir() or (match.group(1) and _alive(int(match.group(1)))):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def write_manifest(staging: Path, document: dict[str, Any]) -> None:
@@ -78,7 +109,7 @@ def publish(staging: Path, final: Path) -> None:
     if final.exists():
         if not (final.is_dir() and is_ours(final)):
             raise FileExistsError(f"{final} exists and was not written by magic-hour")
-        retired = final.with_name(f".{final.name}.old-{secrets.token_hex(4)}")
+        retired = final.with_name(f".{final.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
         os.replace(final, retired)
         os.replace(staging, final)
         shutil.rmtree(retired, ignore_errors=True)
