@@ -238,7 +238,7 @@ def test_only_bad_inputs_start_nothing(tmp_path: Path) -> None:
         (["detect", "x.png", "--confidence", "0.33"], "multiple of 0.05"),
         (["detect", "x.png", "--concurrency", "0"], "greater than 0"),
         (["detect", "x.png", "--local", "--base-url", "http://h"], "not allowed with"),
-        (["detect"], "required: PATH"),
+        (["detect"], "required: INPUT"),
     ],
 )
 def test_usage_errors_exit_2_without_a_traceback(arguments: list[str], message: str) -> None:
@@ -327,3 +327,23 @@ def test_a_killed_runs_leftovers_are_swept_by_the_next_run(samples: Path, tmp_pa
     assert result.returncode == 0, result.stderr
     assert not abandoned.exists() and alive.exists()
     assert (out / "astronaut" / "magic-hour.json").is_file()
+
+
+def test_urls_are_inputs_too(samples: Path, tmp_path: Path) -> None:
+    from magic_hour_server import LocalServer
+
+    from tests._web import StaticWeb
+
+    photo = (samples / "astronaut.png").read_bytes()
+    routes = {"/photos/astronaut.png": (200, {"Content-Type": "image/png"}, photo)}
+    with StaticWeb(routes) as web, LocalServer(allow_private_urls=True) as server:
+        url = f"{web.url}/photos/astronaut.png"
+        env = clean_env(MAGIC_HOUR_API_TOKEN=server.token)
+        result = run_cli("detect", url, (samples / "group.jpg").as_uri(), "--base-url",
+                         server.url, "--out", tmp_path, "--json", env=env)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    by_name = {r["name"]: r for r in json.loads(result.stdout)["results"]}
+    assert by_name["astronaut"]["input"] == url  # not https:/... folded into a path
+    assert len(by_name["astronaut"]["faces"]) == 1
+    assert by_name["astronaut"]["note"].startswith("no preview: the input is a URL")
+    assert len(by_name["group"]["faces"]) == 5  # a file: URL is the local file

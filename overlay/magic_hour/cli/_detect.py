@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import _outputs
-from ._messages import HOSTED_URL, check_input
+from ._messages import HOSTED_URL, as_source, check_input
 from ._preview import INSTALL_HINT, pillow_available
 from ._progress import ProgressBoard
 from ._report import InputResult, render_json, render_table, summary_line
@@ -73,7 +73,13 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
 
 def add_detect_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `magic-hour detect`."""
-    parser.add_argument("paths", nargs="+", metavar="PATH", type=Path, help="images or videos")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="INPUT",
+        type=as_source,
+        help="images or videos: files, file: URLs, or http(s) URLs the API reads itself",
+    )
     parser.add_argument(
         "--confidence",
         type=confidence,

@@ -7,7 +7,6 @@ is written into a staging folder first and published whole (see `_outputs`).
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from .._events import (
     UploadProgress,
 )
 from . import _outputs
-from ._messages import check_input, describe, error_code, kind_of
+from ._messages import check_input, describe, error_code, kind_of, source_name
 from ._preview import (
     FaceBox,
     PreviewUnavailable,
@@ -162,7 +161,7 @@ async def run_job(
             result.error, result.error_code = "not sent: the API refused the key", "not_sent"
             return result
         key = f"{planned.name}"
-        board.start(key, source.name)
+        board.start(key, source_name(source))
         tracker = _Tracker(board, key)
         started = time.monotonic()
         staging: Path | None = None
@@ -189,17 +188,19 @@ async def run_job(
                 for face, local in zip(task.faces, task.downloaded_paths, strict=True)
             ]
             preview = None
-            if settings.previews:
+            if settings.previews and isinstance(source, Path):
                 board.update(key, "preview", None)
                 preview, result.note = await asyncio.to_thread(
                     _draw_preview, result.kind, source, faces, staging
                 )
+            elif settings.previews:
+                result.note = "no preview: the input is a URL, not a file on this machine"
             result.faces = faces
             result.preview = str(final / preview) if preview else None
             result.output_dir = str(final)
             result.seconds = time.monotonic() - started
             result.ok = True
-            _outputs.write_manifest(staging, {"source": os.fspath(source), **result.to_json()})
+            _outputs.write_manifest(staging, {"source": str(source), **result.to_json()})
             _outputs.publish(staging, final)
             staging = None
         except Exception as err:  # one input's failure must not stop the others

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from .._errors import (
     APIConnectionError,
@@ -16,14 +17,38 @@ from .._errors import (
     TaskFailedError,
     TaskTimeoutError,
 )
-from .._uploads import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from .._uploads import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, path_from_file_url
 
 SUPPORTED = ", ".join(sorted({*IMAGE_EXTENSIONS, *VIDEO_EXTENSIONS}))
 
 
-def kind_of(path: Path) -> str | None:
+Source = Path | str
+"""An input: a local file, or (as a str) an http(s) URL or an `api-assets/...` path,
+which the API reads itself."""
+
+_REMOTE = ("http://", "https://", "api-assets/")
+
+
+def as_source(text: str) -> Source:
+    """An input as given on the command line: URLs and `api-assets/` paths stay text (a
+    Path would fold `https://` into `https:/`); a `file:` URL is its local path."""
+    if text.lower().startswith(_REMOTE):
+        return text
+    if text.lower().startswith("file:"):
+        return path_from_file_url(text)
+    return Path(text)
+
+
+def source_name(source: Source) -> str:
+    """The input's file name: the last part of its path (of a URL's path)."""
+    if isinstance(source, Path):
+        return source.name
+    return PurePosixPath(urlsplit(source).path).name or urlsplit(source).netloc
+
+
+def kind_of(source: Source) -> str | None:
     """`image` or `video` from the extension, as the API decides; None when unsupported."""
-    extension = path.suffix.lower().lstrip(".")
+    extension = PurePosixPath(source_name(source)).suffix.lower().lstrip(".")
     if extension in VIDEO_EXTENSIONS:
         return "video"
     if extension in IMAGE_EXTENSIONS:
@@ -31,8 +56,14 @@ def kind_of(path: Path) -> str | None:
     return None
 
 
-def check_input(path: Path) -> str | None:
-    """Why `path` cannot be sent, before any request; None when it can."""
+def check_input(path: Source) -> str | None:
+    """Why `path` cannot be sent, before any request; None when it can. A URL is read by
+    the API: only its extension is checked here."""
+    if isinstance(path, str):
+        if kind_of(path) is None:
+            shown = PurePosixPath(source_name(path)).suffix or "(no extension)"
+            return f"unsupported file type {shown}: use an image or video ({SUPPORTED})"
+        return None
     if not path.exists():
         return "file not found: check the path"
     if path.is_dir():

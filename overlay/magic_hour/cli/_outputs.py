@@ -15,8 +15,9 @@ import secrets
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import urlsplit
 
 MANIFEST = "magic-hour.json"
 _UNSAFE = re.compile(r"[^\w.\-]+")
@@ -26,14 +27,16 @@ _UNSAFE = re.compile(r"[^\w.\-]+")
 class Planned:
     """An input and the folder its results go to."""
 
-    source: Path
+    source: Path | str  # a local file, or an http(s) URL / api-assets/ path
     name: str
     directory: Path
 
 
-def folder_name(source: Path) -> str:
-    """The input's stem, made safe as a folder name (`my photo.jpg` -> `my_photo`)."""
-    stem = _UNSAFE.sub("_", source.stem).strip("._") or "input"
+def folder_name(source: Path | str) -> str:
+    """The input's stem, made safe as a folder name (`my photo.jpg` -> `my_photo`); for a
+    URL, the stem of its path's last part."""
+    name = source.name if isinstance(source, Path) else urlsplit(source).path.rsplit("/", 1)[-1]
+    stem = _UNSAFE.sub("_", PurePosixPath(name).stem).strip("._") or "input"
     return stem[:100]
 
 
@@ -42,7 +45,7 @@ def is_ours(directory: Path) -> bool:
     return (directory / MANIFEST).is_file()
 
 
-def plan(sources: Sequence[Path], out: Path) -> list[Planned]:
+def plan(sources: Sequence[Path | str], out: Path) -> list[Planned]:
     """Give every input its own folder under `out`: the stem, then `-2`, `-3`... for
     duplicates (compared without case, for case-insensitive file systems) and for
     existing folders that an earlier run did not write."""
