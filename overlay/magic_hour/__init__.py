@@ -20,7 +20,6 @@ from magic_hour_client.models import (
     UploadUrls,
 )
 
-from . import _shadowing
 from ._base_client import Environment
 from ._client import AsyncClient, Client
 from ._errors import (
@@ -52,7 +51,8 @@ from ._events import (
     UploadProgress,
 )
 from ._params import RequestOptions
-from ._version import __version__
+from ._results import Face, Task
+from ._version import __version__, warn_if_official_sdk_installed
 from ._workflow import FaceDetectionResult
 
 __all__ = [
@@ -71,6 +71,7 @@ __all__ = [
     "DownloadFinished",
     "DownloadProgress",
     "Environment",
+    "Face",
     "FaceDetection",
     "FaceDetectionCreated",
     "FaceDetectionResult",
@@ -84,6 +85,7 @@ __all__ = [
     "ProgressEvent",
     "RateLimitError",
     "RequestOptions",
+    "Task",
     "TaskCreated",
     "TaskFailedError",
     "TaskProgress",
@@ -96,4 +98,4 @@ __all__ = [
     "__version__",
 ]
 
-_shadowing.warn_if_official_sdk_installed()
+warn_if_official_sdk_installed()

@@ -34,9 +34,9 @@ from ._errors import (
     status_error_from_response,
 )
 from ._events import ProgressCallback
-from ._lenient import fill_missing_nullable
 from ._logging import logger
 from ._params import RequestOptions, UploadUrlItemParam
+from ._results import Task, fill_missing_nullable, plain_task
 from ._retry import RetryMode, retry_delay, should_retry_error, should_retry_status
 from ._uploads import FileInput, LocalFile, UploadStream, classify_file
 from ._version import __version__
@@ -189,7 +189,7 @@ def _connection_error(exc: httpx.RequestError, request: httpx.Request) -> APICon
 def _parse(response: httpx.Response, model: type[T]) -> T:
     """The generated model of a successful response; APIResponseValidationError when the
     body does not fit the schema. A missing required field that may be null reads as None
-    (`_lenient`)."""
+    (`_results`)."""
     try:
         parsed = model.from_dict(fill_missing_nullable(model, response.json()))  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -241,7 +241,7 @@ def create(
     return _parse(response, FaceDetectionCreated)
 
 
-def get(context: Context, *, id: str, **options: Unpack[RequestOptions]) -> Flow[FaceDetection]:
+def get(context: Context, *, id: str, **options: Unpack[RequestOptions]) -> Flow[Task]:
     """GET /v1/face-detection/{id}."""
     task, _ = yield from poll(context, id, None, options)
     return task
@@ -253,7 +253,7 @@ def poll(
     wait: int | None,
     options: RequestOptions,
     patient_until: float | None = None,
-) -> Flow[tuple[FaceDetection, bool]]:
+) -> Flow[tuple[Task, bool]]:
     """GET /v1/face-detection/{id}, with `Prefer: wait=<wait>` when `wait` is given; the
     task, and whether the server says it applied the wait (`Preference-Applied`).
     Transient failures are retried until `patient_until`, when given (see `send`)."""
@@ -262,7 +262,7 @@ def poll(
     response = yield from send(
         context, request, RetryMode.SAFE, options, patient_until=patient_until
     )
-    task = _parse(response, FaceDetection)
+    task = plain_task(_parse(response, FaceDetection))
     applied = wait is not None and "wait" in response.headers.get("preference-applied", "")
     return task, applied
 

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 
 import httpx
 from magic_hour_client.models import (
-    FaceDetection,
     FaceDetectionCreated,
     UploadUrls,
     UploadUrlsRequestItem,
@@ -32,6 +31,7 @@ from ._params import (
     request_options,
 )
 from ._polling import DEFAULT_POLL_TIMEOUT
+from ._results import Task
 from ._uploads import FileInput
 from ._workflow import FaceDetectionResult
 
@@ -80,7 +80,7 @@ class FaceDetectionResource:
         id: str,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
-    ) -> FaceDetection:
+    ) -> Task:
         """The task's status and the faces found so far (`GET /v1/face-detection/{id}`).
 
         Args:
@@ -117,9 +117,9 @@ class FaceDetectionResource:
                 right after creating it, with status `queued` and no faces.
             download_outputs: save the face images once complete.
             download_directory: where to save them (created if missing; default: the
-                current directory), as `<frame>-<index>.png`. A later call into the same
-                folder replaces files of the same name: give each task its own folder to
-                keep both.
+                current directory), in a folder named after the task's id, as
+                `<frame>-<index>.png`: `outputs/<id>/0-0.png`. Calls into the same
+                directory never touch each other's files.
             poll_timeout: seconds to wait for completion before `TaskTimeoutError`.
             on_progress: called with progress events (see `magic_hour.ProgressEvent`).
             long_poll: ask the server to hold each poll until the task changes (`Prefer:

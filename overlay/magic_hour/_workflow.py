@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Mapping
@@ -37,6 +38,7 @@ from ._polling import (
     long_poll_wait,
     poll_delay,
 )
+from ._results import Task
 from ._retry import RetryMode
 from ._uploads import LocalFile, classify_file
 
@@ -48,10 +50,11 @@ MAX_CONCURRENT_DOWNLOADS = 4
 
 
 @attrs.define
-class FaceDetectionResult(FaceDetection):
-    """What `generate` returns: the task as the API described it last (a generated
-    `FaceDetection`, so `res.id`, `res.status`, `res.faces[0].url` work as usual) plus
-    `downloaded_paths`, the saved face images in the order of `faces`."""
+class FaceDetectionResult(Task):
+    """What `generate` returns: the task as the API described it last (a `Task`, so
+    `res.id`, `res.status`, `res.faces[0].url` work as usual, and fields the API did not
+    send are None) plus `downloaded_paths`, the saved face images in the order of
+    `faces`."""
 
     downloaded_paths: list[str] = attrs.field(factory=list, kw_only=True)
 
@@ -111,7 +114,9 @@ def generate(
     paths: list[str] = []
     if download_outputs and task.faces:
         try:
-            paths = yield from download_faces(context, task.faces, directory, on_progress, options)
+            # A folder per task: the promised names, never another task's file replaced.
+            folder = directory / sanitize_filename(task.id, "task")
+            paths = yield from download_faces(context, task.faces, folder, on_progress, options)
         except MagicHourError as exc:
             _with_task(exc, created.id)
             raise
@@ -208,12 +213,19 @@ def download_faces(
             for number, face in enumerate(faces)
         ]
     )
+    made = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
     flows = [
         _download(context, face.url, directory, name, on_progress, options)
         for face, name in zip(faces, names, strict=True)
     ]
-    paths: list[Path] = yield Gather(flows, MAX_CONCURRENT_DOWNLOADS)
+    try:
+        paths: list[Path] = yield Gather(flows, MAX_CONCURRENT_DOWNLOADS)
+    except BaseException:
+        if made:  # the task's folder, when nothing was saved in it
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
     return [str(path) for path in paths]
 
 

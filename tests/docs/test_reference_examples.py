@@ -99,7 +99,8 @@ def test_every_example_runs_against_the_local_server(
     if ".generate(" in source:
         assert result.status == "complete" and result.faces
         assert all(Path(path).is_file() for path in result.downloaded_paths)
-        assert (tmp_path / result.downloaded_paths[0]).resolve().parent == tmp_path.resolve()
+        saved = (tmp_path / result.downloaded_paths[0]).resolve()
+        assert saved.parent == (tmp_path / result.id).resolve()  # a folder per task
     elif ".get(" in source:
         assert result.id == bound["task_id"] and result.status == "complete"
     elif "upload_file(" in source:

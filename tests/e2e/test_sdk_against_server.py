@@ -55,7 +55,7 @@ def check_three_faces(res: FaceDetectionResult, out: Path) -> None:
         assert iou(found, known) > 0.6, (found, known)
         lefts.append(box.x)
         path = Path(saved)
-        assert path.parent == out
+        assert path.parent == out / res.id
         with Image.open(path) as crop:
             assert crop.format == "PNG"
             pixels = np.asarray(crop.convert("RGB"))
@@ -63,7 +63,7 @@ def check_three_faces(res: FaceDetectionResult, out: Path) -> None:
         (best, *_) = sorted(default_detector().detect(pixels, 0.5), key=lambda d: -d.score)
         assert (best.x2 - best.x1) > 0.4 * pixels.shape[1]
     assert lefts == sorted(lefts)
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+    assert not [p for p in (out / res.id).iterdir() if p.name.startswith(".")]  # no temp files
 
 
 def test_the_seed_example_runs_as_written(
@@ -130,8 +130,10 @@ async def test_many_concurrent_generates_all_complete(server: LocalServer, tmp_p
         )
     assert [len(r.faces) for r in results] == [1] * 6
     assert len({r.id for r in results}) == 6
-    saved = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert len(saved) == 6  # same name six times: never overwritten, each kept
+    # One folder per task: six tasks' 0-0.png side by side, each its own face.
+    saved = sorted((tmp_path / "out").glob("*/0-0.png"))
+    assert sorted(p.parent.name for p in saved) == sorted(r.id for r in results)
+    assert sorted(str(p) for r in results for p in r.downloaded_paths) == [str(p) for p in saved]
 
 
 def test_upload_then_create_then_get(server: LocalServer, tmp_path: Path) -> None:

@@ -83,6 +83,7 @@ class FakeApi:
 
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []
+        self.task_id = "task-1"  # what creates answer and reads return
         self.statuses = ["queued", "rendering", "complete"]
         self.faces = [face("0-0.png"), face("0-1.png")]
         self.task_extra: dict[str, Any] = {}
@@ -118,13 +119,15 @@ class FakeApi:
             return httpx.Response(200)
         if request.method == "POST" and path == "/v1/face-detection":
             return httpx.Response(
-                200, json=example("FaceDetectionCreated", id="task-1", credits_charged=3)
+                200, json=example("FaceDetectionCreated", id=self.task_id, credits_charged=3)
             )
         if request.method == "GET" and path.startswith("/v1/face-detection/"):
             status = self.statuses[min(self.polls, len(self.statuses) - 1)]
             self.polls += 1
             faces = self.faces if status in ("rendering", "complete") else []
-            return httpx.Response(200, json=task_body("task-1", status, faces, **self.task_extra))
+            return httpx.Response(
+                200, json=task_body(self.task_id, status, faces, **self.task_extra)
+            )
         if request.method == "GET" and request.url.host == "storage.test":
             url = str(request.url)
             if url in self.images:

@@ -41,8 +41,11 @@ HOSTILE = [
 ]
 
 
+TASK = "task-1"  # the fake API's task: its faces are saved in a folder of that name
+
+
 def is_directly_in(path: str, directory: Path) -> bool:
-    return Path(path).resolve().parent == directory.resolve()
+    return Path(path).resolve().parent == (directory / TASK).resolve()
 
 
 def read(path: str) -> bytes:
@@ -123,7 +126,7 @@ async def test_hostile_face_urls_stay_in_the_directory(
     assert len(set(result.downloaded_paths)) == len(HOSTILE)
     for path in result.downloaded_paths:
         assert is_directly_in(path, out)
-    assert sorted(os.listdir(out)) == sorted(Path(p).name for p in result.downloaded_paths)
+    assert sorted(os.listdir(out / TASK)) == sorted(Path(p).name for p in result.downloaded_paths)
     assert not (tmp_path / "x.png").exists()
 
 
@@ -133,17 +136,22 @@ async def test_a_reused_folder_keeps_the_promised_names(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / "0-0.png").write_bytes(b"an earlier run's face")
-    (out / "notes.txt").write_bytes(b"mine")
+    (out / "0-0.png").write_bytes(b"mine")
     first = await sdk(generate(out))
+    api.task_id = "task-2"
     second = await sdk(generate(out))
-    # `<frame>-<index>.png` as the docs promise, the same names each time; a face of the
-    # same name is replaced whole, and nothing else in the folder is touched.
-    for result in (first, second):
-        assert [Path(p).name for p in result.downloaded_paths] == ["0-0.png", "0-1.png"]
-    assert (out / "0-0.png").read_bytes() == b"PNG:/api-assets/task-1/0-0.png"
-    assert (out / "notes.txt").read_bytes() == b"mine"
-    assert sorted(os.listdir(out)) == ["0-0.png", "0-1.png", "notes.txt"]
+    # A folder per task, `<frame>-<index>.png` inside as the docs promise: two tasks
+    # into one directory never touch each other's faces, or anything else there.
+    for result, task in ((first, "task-1"), (second, "task-2")):
+        assert [Path(p).relative_to(out).as_posix() for p in result.downloaded_paths] == [
+            f"{task}/0-0.png",
+            f"{task}/0-1.png",
+        ]
+    assert (out / "task-1" / "0-0.png").read_bytes() == b"PNG:/api-assets/task-1/0-0.png"
+    assert (out / "0-0.png").read_bytes() == b"mine"
+    again = await sdk(generate(out))  # the same task again: its faces, replaced whole
+    assert again.downloaded_paths == second.downloaded_paths
+    assert sorted(os.listdir(out)) == ["0-0.png", "task-1", "task-2"]
 
 
 @pytest.mark.anyio
@@ -151,11 +159,11 @@ async def test_a_folder_in_the_way_of_a_face_is_an_error_not_a_loss(
     sdk: Harness, api: FakeApi, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    (out / "0-0.png").mkdir(parents=True)
+    (out / TASK / "0-0.png").mkdir(parents=True)
     with pytest.raises(IsADirectoryError, match=r"0-0\.png"):
         await sdk(generate(out))
-    assert (out / "0-0.png").is_dir()
-    assert not [name for name in os.listdir(out) if name.startswith(".")]
+    assert (out / TASK / "0-0.png").is_dir()
+    assert not [name for name in os.listdir(out / TASK) if name.startswith(".")]
 
 
 @pytest.mark.anyio
@@ -164,13 +172,13 @@ async def test_the_directory_is_created_and_defaults_to_the_current_one(
 ) -> None:
     nested = tmp_path / "a" / "b"
     result = await sdk(generate(nested))
-    assert [Path(p).parent for p in result.downloaded_paths] == [nested, nested]
+    assert [Path(p).parent for p in result.downloaded_paths] == [nested / TASK] * 2
     monkeypatch.chdir(tmp_path)
     result = await sdk(
         lambda v1: v1.face_detection.generate(assets={"target_file_path": "https://cdn.test/i.png"})
     )
     assert [Path(p).name for p in result.downloaded_paths] == ["0-0.png", "0-1.png"]
-    assert (tmp_path / "0-1.png").is_file()
+    assert (tmp_path / TASK / "0-1.png").is_file()
 
 
 @pytest.mark.anyio
@@ -184,8 +192,11 @@ async def test_a_broken_download_leaves_no_file_and_no_temporary(
     api.polls = 0
     with pytest.raises(APIConnectionError):
         await sdk(generate(out))
-    assert not (out / "0-1.png").exists()
-    assert [n for n in os.listdir(out) if n != "0-0.png"] == []
+    assert not (out / TASK / "0-1.png").exists()
+    # The face saved before the failure stays; the folder goes when nothing was saved.
+    left = os.listdir(out / TASK) if (out / TASK).exists() else []
+    assert [n for n in left if n != "0-0.png"] == []
+    assert os.listdir(out) == ([TASK] if left else [])
 
 
 @pytest.mark.anyio
@@ -199,7 +210,7 @@ async def test_a_broken_download_is_retried_from_the_start(
     result = await sdk(generate(tmp_path))
     assert read(result.downloaded_paths[0]) == b"PNG:/api-assets/task-1/0-0.png"
     assert len([r for r in api.requests if str(r.url) == url]) == 2
-    assert sorted(os.listdir(tmp_path)) == ["0-0.png", "0-1.png"]
+    assert sorted(os.listdir(tmp_path / TASK)) == ["0-0.png", "0-1.png"]
 
 
 @pytest.mark.anyio

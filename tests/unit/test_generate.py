@@ -51,7 +51,7 @@ async def test_the_seed_example(sdk: Harness, api: FakeApi, image: Path, tmp_pat
     assert (res.id, res.status.value, len(res.faces)) == ("task-1", "complete", 2)
     assert res.faces[0].url.endswith("/0-0.png")
     assert [Path(p).name for p in res.downloaded_paths] == ["0-0.png", "0-1.png"]
-    assert files_in(out) == ["0-0.png", "0-1.png"]
+    assert files_in(out / "task-1") == ["0-0.png", "0-1.png"]
     kinds = [(r.method, r.url.host, r.url.path) for r in api.requests]
     assert kinds[:3] == [
         ("POST", "api.test", "/v1/files/upload-urls"),
@@ -103,7 +103,7 @@ def test_the_seed_example_as_written(
         download_outputs=True,
         download_directory="outputs",
     )
-    assert res.downloaded_paths == ["outputs/0-0.png", "outputs/0-1.png"]
+    assert res.downloaded_paths == ["outputs/task-1/0-0.png", "outputs/task-1/0-1.png"]
     assert api.requests[0].headers["authorization"] == "Bearer seed-token"
     assert api.requests[0].url.host == "api.magichour.ai"
 

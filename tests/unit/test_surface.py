@@ -135,3 +135,12 @@ def test_the_official_sdk_beside_this_one_is_warned_of_at_import(tmp_path: Path)
     alone = subprocess.run([sys.executable, "-W", "error", "-c", code],
                            capture_output=True, text=True, check=False)  # fmt: skip
     assert alone.returncode == 0 and alone.stderr == ""
+
+
+@pytest.mark.parametrize("dotted", list(RESOURCES))
+def test_the_async_client_takes_the_same_keywords_with_the_same_help(dotted: str) -> None:
+    sync = _method(Client(token="t", base_url="http://127.0.0.1:9"), dotted)
+    async_ = _method(AsyncClient(token="t", base_url="http://127.0.0.1:9"), dotted)
+    assert inspect.iscoroutinefunction(async_)
+    assert inspect.signature(async_) == inspect.signature(sync)
+    assert inspect.getdoc(async_) == inspect.getdoc(sync)

@@ -7,6 +7,7 @@ is written into a staging folder first and published whole (see `_outputs`).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,6 +182,12 @@ async def run_job(
                     on_progress=tracker,
                 )
             result.task_id = task.id
+            # The SDK saves a task's faces in a folder named after it; an input's folder
+            # holds one task, so its crops sit at the top.
+            for local in task.downloaded_paths:
+                os.replace(local, staging / Path(local).name)
+            if task.downloaded_paths:
+                Path(task.downloaded_paths[0]).parent.rmdir()
             final = planned.directory
             # downloaded_paths follows the order of faces.
             faces = [
