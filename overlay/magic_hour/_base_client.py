@@ -16,7 +16,7 @@ from ._operations import DEFAULT_PATIENCE, Context
 from ._polling import POLL_INTERVAL_ENV, parse_poll_interval
 from ._retry import reports_unsent
 
-__all__ = ["BASE_URL_ENV", "TOKEN_ENV", "BaseClient", "Environment"]
+__all__ = ["BASE_URL_ENV", "TOKEN_ENV", "AnyTransport", "BaseClient", "Environment"]
 
 TOKEN_ENV = "MAGIC_HOUR_API_TOKEN"  # noqa: S105 -- a variable name, not a secret
 BASE_URL_ENV = "MAGIC_HOUR_BASE_URL"
@@ -24,6 +24,7 @@ DEFAULT_TIMEOUT = 60.0
 DEFAULT_MAX_RETRIES = 2
 
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+AnyTransport = httpx.BaseTransport | httpx.AsyncBaseTransport
 
 
 class Environment(enum.Enum):
@@ -64,6 +65,7 @@ class BaseClient(Generic[HttpT]):
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         httpx_client: HttpT | None = None,
+        transport: AnyTransport | None = None,
         long_poll: bool = True,
         patience: float = DEFAULT_PATIENCE,
     ) -> None:
@@ -77,8 +79,14 @@ class BaseClient(Generic[HttpT]):
             max_retries: retries of a failed request (429, 5xx, a connection error or a
                 timeout; a create only when it surely was not processed), backing off
                 and honouring Retry-After (docs/sdk.md says how).
-            httpx_client: an httpx client to send requests with (proxies, custom
-                transports); the SDK does not close a client it was given.
+            httpx_client: an httpx client to send requests with (proxies, HTTP/2, your
+                own transports), used exactly as given; the SDK does not close it. Not
+                knowing how its transports report failures, the SDK retries a create
+                through it only when the server refused it (429, 503) or honours
+                `Idempotency-Key`.
+            transport: an httpx transport for the client the SDK makes (a
+                `MockTransport` in tests); httpx's own transports are trusted to raise
+                connect errors only for requests never sent.
             long_poll: ask the server to hold polls until a task changes (`Prefer: wait`);
                 a server that ignores it is polled on the usual schedule. Per call:
                 `generate(..., long_poll=False)`.
@@ -103,8 +111,10 @@ class BaseClient(Generic[HttpT]):
         )
         self.timeout = timeout
         self.max_retries = max_retries
+        if httpx_client is not None and transport is not None:
+            raise ValueError("pass httpx_client or transport, not both")
         self._owns_http = httpx_client is None
-        self._http: HttpT = httpx_client if httpx_client is not None else self._new_http()
+        self._http: HttpT = httpx_client if httpx_client is not None else self._new_http(transport)
         api = AuthenticatedClient(base_url=self.base_url, token=token)
         self._context = Context(
             api=api,
@@ -115,11 +125,12 @@ class BaseClient(Generic[HttpT]):
             poll_interval=parse_poll_interval(os.environ.get(POLL_INTERVAL_ENV)),
             long_poll=long_poll,
             patience=patience,
-            connect_errors_mean_unsent=reports_unsent(self._http),
+            # Known only for a client the SDK made, over a transport whose type it knows.
+            connect_errors_mean_unsent=self._owns_http and reports_unsent(transport),
         )
         self._attach()
 
-    def _new_http(self) -> HttpT:
+    def _new_http(self, transport: AnyTransport | None) -> HttpT:
         """The httpx client to use when none is given (see `_client`)."""
         raise NotImplementedError
 

@@ -1,6 +1,6 @@
 """`Client` (blocking) and `AsyncClient` (asyncio): the same settings and resources, each
-with its driver. The httpx clients they make for themselves when given none are httpx's,
-lightened (`_http`)."""
+with its driver. The httpx clients they make for themselves when given none are plain
+httpx clients (over `transport=` when one is given), used through httpx's public API."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import Self
 import httpx
 
 from ._async_resources import AsyncV1
-from ._base_client import BaseClient
+from ._base_client import AnyTransport, BaseClient
 from ._drivers import AsyncDriver, SyncDriver
-from ._http import new_async_http, new_sync_http
 from ._resources import V1
 
 __all__ = ["AsyncClient", "Client"]
@@ -26,8 +25,10 @@ class Client(BaseClient[httpx.Client]):
     v1: V1
     """The v1 API: `face_detection` and `files`."""
 
-    def _new_http(self) -> httpx.Client:
-        return new_sync_http()
+    def _new_http(self, transport: AnyTransport | None) -> httpx.Client:
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise TypeError("Client(transport=...) takes an httpx.BaseTransport")
+        return httpx.Client(transport=transport)
 
     def _attach(self) -> None:
         self._driver = SyncDriver(self._http)
@@ -54,8 +55,10 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
     v1: AsyncV1
     """The v1 API: `face_detection` and `files`."""
 
-    def _new_http(self) -> httpx.AsyncClient:
-        return new_async_http()
+    def _new_http(self, transport: AnyTransport | None) -> httpx.AsyncClient:
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise TypeError("AsyncClient(transport=...) takes an httpx.AsyncBaseTransport")
+        return httpx.AsyncClient(transport=transport)
 
     def _attach(self) -> None:
         self._driver = AsyncDriver(self._http)

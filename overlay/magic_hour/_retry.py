@@ -68,23 +68,18 @@ def should_retry_error(error: httpx.RequestError, mode: RetryMode) -> bool:
     return isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
-def reports_unsent(http: httpx.Client | httpx.AsyncClient) -> bool:
-    """Whether each transport of `http` raises `ConnectError`, `ConnectTimeout` and
-    `PoolTimeout` only for a request that was never sent, as httpx's own do (and its
-    `MockTransport`, which raises what its handler raises).
+def reports_unsent(transport: object | None) -> bool:
+    """Whether `transport` (None: httpx's default) raises `ConnectError`, `ConnectTimeout`
+    and `PoolTimeout` only for a request that was never sent, as httpx's own transports do
+    (and its `MockTransport`, which raises what its handler raises), judged by its public
+    type alone.
 
     Other transports may not: httpx-aiohttp 0.2 turns any aiohttp connection error into
     `ConnectTimeout`, a server that hung up after reading the whole request included.
     Retrying a create on their word could start a second task.
     """
     own = (httpx.HTTPTransport, httpx.AsyncHTTPTransport, httpx.MockTransport)
-    # httpx's private attributes (0.27, 0.28): should they go, trust no transport.
-    mounts = getattr(http, "_mounts", None)
-    transport = getattr(http, "_transport", None)
-    if not isinstance(mounts, dict) or transport is None:
-        return False
-    mounted = [mount for mount in mounts.values() if mount is not None]
-    return all(isinstance(each, own) for each in [transport, *mounted])
+    return transport is None or isinstance(transport, own)
 
 
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:

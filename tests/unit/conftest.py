@@ -191,12 +191,10 @@ class Harness:
         client_kwargs.setdefault("token", TOKEN)
         self.client: Client | AsyncClient
         if kind == "sync":
-            self.client = Client(httpx_client=httpx.Client(transport=transport), **client_kwargs)
+            self.client = Client(transport=transport, **client_kwargs)
             self.client._driver.sleep = self.time.sleep
         else:
-            self.client = AsyncClient(
-                httpx_client=httpx.AsyncClient(transport=transport), **client_kwargs
-            )
+            self.client = AsyncClient(transport=transport, **client_kwargs)
             self.client._driver.sleep = self.time.async_sleep
         self.client._context.clock = self.time.monotonic
         self.client._context.random = lambda: 0.5

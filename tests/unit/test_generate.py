@@ -90,7 +90,7 @@ def test_the_seed_example_as_written(
     monkeypatch.setattr(
         magic_hour.Client,
         "_new_http",
-        lambda self: real_client(transport=StreamingMockTransport(api.handler)),
+        lambda self, transport: real_client(transport=StreamingMockTransport(api.handler)),
     )
     from magic_hour import Client
 

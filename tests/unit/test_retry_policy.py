@@ -108,14 +108,27 @@ def _answer(request: httpx.Request) -> httpx.Response:
 
 
 def test_only_httpx_own_transports_are_trusted_to_report_an_unsent_request() -> None:
-    assert reports_unsent(httpx.AsyncClient())
-    assert reports_unsent(httpx.Client(transport=httpx.MockTransport(_answer)))
-    assert reports_unsent(httpx.AsyncClient(mounts={"http://": httpx.AsyncHTTPTransport()}))
-    assert not reports_unsent(httpx.AsyncClient(transport=_Foreign()))
-    assert not reports_unsent(httpx.AsyncClient(mounts={"http://x.test": _Foreign()}))
-    unknown = httpx.AsyncClient()
-    del unknown._mounts  # an httpx that keeps its transports elsewhere
-    assert not reports_unsent(unknown)
+    assert reports_unsent(None)  # the client the SDK makes: httpx's default transport
+    assert reports_unsent(httpx.MockTransport(_answer))
+    assert reports_unsent(httpx.AsyncHTTPTransport())
+    assert not reports_unsent(_Foreign())
+
+
+def test_a_client_passed_in_gets_the_conservative_rule() -> None:
+    """The SDK reads nothing inside an httpx client it did not make: it cannot know its
+    transports, so a create through it is retried only when that is known to be safe."""
+    from magic_hour import AsyncClient, Client
+
+    assert Client(token="t")._context.connect_errors_mean_unsent
+    mock = httpx.MockTransport(_answer)
+    assert Client(token="t", transport=mock)._context.connect_errors_mean_unsent
+    assert not AsyncClient(token="t", transport=_Foreign())._context.connect_errors_mean_unsent
+    given = httpx.Client(transport=mock)
+    assert not Client(token="t", httpx_client=given)._context.connect_errors_mean_unsent
+    with pytest.raises(ValueError, match="not both"):
+        Client(token="t", httpx_client=given, transport=mock)
+    with pytest.raises(TypeError, match="AsyncBaseTransport"):
+        AsyncClient(token="t", transport=httpx.HTTPTransport())  # a sync-only transport
 
 
 def test_a_create_over_an_untrusted_transport_is_retried_on_refusing_statuses_only() -> None:
