@@ -13,8 +13,13 @@ HANDWRITTEN := overlay server scripts tests benchmarks
 # magic_hour): the tests check that it works against the local server.
 OFFICIAL_SDK := $(VENV)/official-sdk
 OFFICIAL_SDK_VERSION := 0.90.0
+# The oldest versions pyproject.toml accepts (uv's lowest-direct resolution, in
+# requirements/lowest-*.txt): the SDK alone, and with the server and contract extras.
+LOWEST := $(VENV)/lowest
+LOWEST_RESOLVE = $(UV) pip compile pyproject.toml --quiet \
+	--resolution lowest-direct --upgrade --python-version 3.11 --no-header
 
-.PHONY: help install generate check-generated update-spec check-package lint format test demo bench soak clean
+.PHONY: help install lowest-lock test-lowest generate check-generated update-spec check-package lint format test demo bench soak clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -33,6 +38,21 @@ $(OFFICIAL_SDK)/.installed: $(VENV)/.installed Makefile
 	$(UV) venv --quiet --allow-existing --python "$(BIN)/python" $(OFFICIAL_SDK)
 	$(UV) pip install --quiet --python $(OFFICIAL_SDK)/bin/python "magic-hour==$(OFFICIAL_SDK_VERSION)"
 	@touch $@
+
+lowest-lock: install  ## re-resolve requirements/lowest-*.txt at the lowest versions pyproject.toml accepts
+	$(LOWEST_RESOLVE) requirements/test-tools.txt -o requirements/lowest-sdk.txt
+	$(LOWEST_RESOLVE) requirements/test-tools-server.txt --extra server --extra contract \
+		-o requirements/lowest-server.txt
+
+$(LOWEST)-%/.installed: requirements/lowest-%.txt $(VENV)/.installed
+	$(UV) venv --quiet --allow-existing --python "$(BIN)/python" $(LOWEST)-$*
+	$(UV) pip sync --quiet --python $(LOWEST)-$*/bin/python requirements/lowest-$*.txt
+	$(UV) pip install --quiet --python $(LOWEST)-$*/bin/python --no-deps -e .
+	@touch $@
+
+test-lowest: $(LOWEST)-sdk/.installed $(LOWEST)-server/.installed  ## the SDK's unit tests with the base install alone, and the end-to-end and CLI tests with the extras, all at their lowest versions
+	$(LOWEST)-sdk/bin/python -m pytest -q -p no:cacheprovider tests/unit
+	$(LOWEST)-server/bin/python -m pytest -q -p no:cacheprovider tests/e2e tests/cli tests/plugin
 
 generate: install  ## build openapi/face-detection.yaml (upstream + overlay), the client, docs/reference/
 	$(BIN)/python -m scripts.apispec generate
@@ -65,7 +85,7 @@ demo: install  ## detect faces in sample photos and a video, on this machine; re
 check-package: install  ## build the wheel and sdist, install the wheel in a fresh venv, use it from there
 	UV="$(UV)" scripts/check-package
 
-test: install lint check-generated check-package  ## the whole suite: lint, check-generated, the package, pytest
+test: install lint check-generated check-package test-lowest  ## the whole suite: lint, check-generated, the package, the lowest versions, pytest
 	$(BIN)/pytest
 
 bench: install  ## SDK overhead, latency, upload memory, throughput, detection speed, accuracy (ARGS="--only PART")

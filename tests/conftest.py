@@ -1,21 +1,30 @@
-"""Fixtures every test folder may use: a real PostgreSQL server (started on first use)."""
+"""Fixtures every test folder may use. Nothing here imports more than pytest: the SDK's
+unit tests run with the base install and the test tools alone (`make test-lowest`)."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from benchmarks._photos import keep_pillow_heif_out
-from tests.cluster.postgres import Postgres, postgres_server
+if TYPE_CHECKING:
+    from tests.cluster.postgres import Postgres
 
-# Before any test reads an image: the server must read HEIC through its own pi-heif.
-keep_pillow_heif_out()
+if importlib.util.find_spec("PIL") is not None:
+    # Before any test reads an image: the server must read HEIC through its own pi-heif.
+    from benchmarks._photos import keep_pillow_heif_out
+
+    keep_pillow_heif_out()
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL server, started on first use (the dev tools' pgserver)."""
+    from tests.cluster.postgres import postgres_server
+
     with postgres_server() as running:
         yield running
 

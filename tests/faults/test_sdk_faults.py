@@ -150,9 +150,12 @@ def test_upload_put_is_retried_after_a_reset(
 
 
 def _only_complete_pngs(directory: Path) -> list[Path]:
-    files = sorted(directory.iterdir()) if directory.exists() else []
+    """The files saved under `directory` (in its task folders), each a whole PNG."""
+    entries = sorted(directory.rglob("*")) if directory.exists() else []
+    for entry in entries:
+        assert not entry.name.startswith("."), f"a temporary file was left: {entry.name}"
+    files = [entry for entry in entries if entry.is_file()]
     for file in files:
-        assert not file.name.startswith("."), f"a temporary file was left: {file.name}"
         with Image.open(file) as image:
             image.load()  # a truncated PNG fails here
     return files
@@ -202,7 +205,7 @@ def test_a_download_cut_many_times_is_waited_out_within_the_patience(
         )
     assert proxy.count("GET", "/api-assets/", "cut") == 6
     assert [Path(p).name for p in res.downloaded_paths] == ["0-0.png"]
-    assert _only_complete_pngs(out) == [out / "0-0.png"]
+    assert _only_complete_pngs(out) == [out / res.id / "0-0.png"]
 
 
 @pytest.mark.anyio

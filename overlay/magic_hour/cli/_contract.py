@@ -165,8 +165,8 @@ def _run(args: argparse.Namespace, document: Path, base_url: str, token: str) ->
             _schemathesis(),
             "--config-file",
             str(config),
-            "--no-color",
             "run",
+            "--no-color",  # here, not before `run`: schemathesis 4.0 takes it only here
             str(document),
             "--url",
             base_url,
