@@ -19,7 +19,7 @@ LOWEST := $(VENV)/lowest
 LOWEST_RESOLVE = $(UV) pip compile pyproject.toml --quiet \
 	--resolution lowest-direct --upgrade --python-version 3.11 --no-header
 
-.PHONY: help install lowest-lock test-lowest generate check-generated update-spec check-package lint format test demo bench soak clean
+.PHONY: help install lowest-lock test-lowest check generate check-generated update-spec check-package lint format test demo bench soak clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -52,7 +52,7 @@ $(LOWEST)-%/.installed: requirements/lowest-%.txt $(VENV)/.installed
 
 test-lowest: $(LOWEST)-sdk/.installed $(LOWEST)-server/.installed  ## the SDK's unit tests with the base install alone, and the end-to-end and CLI tests with the extras, all at their lowest versions
 	$(LOWEST)-sdk/bin/python -m pytest -q -p no:cacheprovider tests/unit
-	$(LOWEST)-server/bin/python -m pytest -q -p no:cacheprovider tests/e2e tests/cli tests/plugin
+	$(LOWEST)-server/bin/python -m pytest -q -p no:cacheprovider -n 3 tests/e2e tests/cli tests/plugin
 
 generate: install  ## build openapi/face-detection.yaml (upstream + overlay), the client, docs/reference/
 	$(BIN)/python -m scripts.apispec generate
@@ -85,8 +85,19 @@ demo: install  ## detect faces in sample photos and a video, on this machine; re
 check-package: install  ## build the wheel and sdist, install the wheel in a fresh venv, use it from there
 	UV="$(UV)" scripts/check-package
 
+# Four pytest workers on two cores: much of the suite waits on servers and subprocesses.
 test: install lint check-generated check-package test-lowest  ## the whole suite: lint, check-generated, the package, the lowest versions, pytest
-	$(BIN)/pytest
+	$(BIN)/pytest -n 4
+
+# The inner loop: what a change to the SDK, the CLI or the spec tooling most often breaks.
+CHECK_TESTS := tests/unit tests/contract tests/spec/test_changes.py tests/spec/test_replay.py \
+	tests/spec/test_overlay.py tests/spec/test_examples.py tests/cli/test_detect_unit.py \
+	tests/cli/test_outputs.py tests/cli/test_preview.py tests/cli/test_progress.py \
+	tests/cli/test_report.py tests/test_layout.py
+
+check: install  ## the inner loop, about a minute: lint, then the unit, contract, spec and CLI unit tests
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest -q -n 2 $(CHECK_TESTS)
 
 bench: install  ## SDK overhead, latency, upload memory, throughput, detection speed, accuracy (ARGS="--only PART")
 	scripts/bench $(ARGS)

@@ -36,7 +36,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 UPSTREAM = ROOT / "openapi" / "upstream" / "magic-hour.json"
-TESTS = ["tests/unit", "tests/cli", "tests/contract"]
+TESTS = ["tests/unit", "tests/cli", "tests/contract"]  # for `required-error-object`
 SKIP = {".git", ".venv", "outputs", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__",
         ".hypothesis", "dist", "build"}  # fmt: skip
 
@@ -125,12 +125,12 @@ CHANGES: dict[str, Callable[[dict[str, Any]], None]] = {
     "field-shared-with-overlay": field_shared_with_overlay,
 }
 # The SDK's unit and contract tests run for every change; the command line's end-to-end
-# tests (a minute each) for the changes to what the server sends and reads.
+# tests (a minute of CPU each) only for the change that alters what a server must send
+# (the required `error`, which the embedded server does not send yet). The others change
+# nothing those tests exercise beyond the unit and contract tests.
 UNIT_AND_CONTRACT = ["tests/unit", "tests/contract"]
 TESTS_FOR: dict[str, list[str]] = {
-    "new-error-status": UNIT_AND_CONTRACT,
-    "reworded-descriptions": UNIT_AND_CONTRACT,
-    "field-shared-with-overlay": UNIT_AND_CONTRACT,
+    name: UNIT_AND_CONTRACT for name in CHANGES if name != "required-error-object"
 }
 
 
