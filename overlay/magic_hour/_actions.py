@@ -16,8 +16,20 @@ import attrs
 import httpx
 
 from ._downloads import DownloadFile
+from ._errors import ResponseTooLargeError
 
-__all__ = ["Action", "Blocking", "Flow", "Gather", "Outcome", "Send", "Sleep", "Stepper"]
+__all__ = [
+    "Action",
+    "Blocking",
+    "Flow",
+    "Gather",
+    "Outcome",
+    "Reading",
+    "Send",
+    "Sleep",
+    "Stepper",
+    "past_deadline",
+]
 
 T = TypeVar("T")
 
@@ -26,11 +38,75 @@ T = TypeVar("T")
 class Send:
     """Send `request`; the outcome is the `httpx.Response`, its body read.
 
-    With a `sink`, a successful body is streamed into it instead of being kept.
+    With a `sink`, a successful body is streamed into it instead of being kept. The
+    driver stops the exchange when its decoded body passes `max_bytes` (so compression
+    cannot smuggle more) or when it lasts longer than `deadline` seconds in all, however
+    the peer trickles its headers or body.
     """
 
     request: httpx.Request
     sink: DownloadFile | None = None
+    max_bytes: int | None = None
+    deadline: float | None = None
+
+
+class Reading:
+    """The body of one `Send` as it streams in: kept (or handed to the sink) chunk by
+    chunk, and stopped when it passes the action's size or time limit. Both drivers read
+    through it; they differ only in how they wait for the next chunk."""
+
+    def __init__(self, action: Send, response: httpx.Response, started: float) -> None:
+        self.action, self.response, self.started = action, response, started
+        self.received = 0
+        self.body: bytearray | None = None
+        if action.sink is None or not response.is_success:
+            self.body = bytearray()
+        else:
+            action.sink.start(response)
+
+    def take(self, chunk: bytes, now: float) -> None:
+        self.received += len(chunk)
+        limit = self.action.max_bytes
+        if limit is not None and self.received > limit:
+            raise ResponseTooLargeError(
+                f"the answer to {self.action.request.method} {self.action.request.url.path} "
+                f"is larger than the {limit:,} bytes this client reads (max_"
+                f"{'face' if self.action.sink else 'response'}_bytes); it was cut off",
+                response=self.response,
+            )
+        self.check_time(now)
+        if self.body is not None:
+            self.body += chunk
+        else:
+            assert self.action.sink is not None
+            self.action.sink.write(chunk)
+
+    def check_time(self, now: float) -> None:
+        deadline = self.action.deadline
+        if deadline is not None and now - self.started > deadline:
+            raise past_deadline(self.action)
+
+    def result(self) -> httpx.Response:
+        """The response, with the body that was read (already decoded)."""
+        if self.body is None:
+            return self.response
+        skip = {"content-encoding", "content-length", "transfer-encoding"}
+        return httpx.Response(
+            self.response.status_code,
+            headers=[(k, v) for k, v in self.response.headers.multi_items() if k not in skip],
+            content=bytes(self.body),
+            request=self.action.request,
+            extensions=self.response.extensions,
+        )
+
+
+def past_deadline(action: Send) -> httpx.ReadTimeout:
+    """What a request that outlived its deadline raises: a timeout, as httpx's are."""
+    return httpx.ReadTimeout(
+        f"{action.request.method} {action.request.url.path} took longer than its "
+        f"timeout ({action.deadline:g} s) in all",
+        request=action.request,
+    )
 
 
 @attrs.frozen

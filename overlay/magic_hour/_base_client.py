@@ -12,7 +12,12 @@ from magic_hour_client import AuthenticatedClient
 
 from ._errors import MagicHourError
 from ._logging import setup_logging
-from ._operations import DEFAULT_PATIENCE, Context
+from ._operations import (
+    DEFAULT_MAX_FACE_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_PATIENCE,
+    Context,
+)
 from ._polling import POLL_INTERVAL_ENV, parse_poll_interval
 from ._retry import reports_unsent
 
@@ -68,6 +73,8 @@ class BaseClient(Generic[HttpT]):
         transport: AnyTransport | None = None,
         long_poll: bool = True,
         patience: float = DEFAULT_PATIENCE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_face_bytes: int = DEFAULT_MAX_FACE_BYTES,
     ) -> None:
         """Connect to the Magic Hour API.
 
@@ -75,7 +82,10 @@ class BaseClient(Generic[HttpT]):
             token: the API key; default: the `MAGIC_HOUR_API_TOKEN` environment variable.
             base_url: default: `MAGIC_HOUR_BASE_URL`, else the environment's URL.
             environment: which API, when no base URL is given.
-            timeout: seconds each HTTP request may take (None: no limit).
+            timeout: seconds each HTTP request may take in all, however the server
+                trickles its answer (None: no limit); an `httpx.Timeout` sets httpx's
+                per-phase limits, its read limit bounding the whole request. An upload
+                is bounded per phase only: it takes as long as its size needs.
             max_retries: retries of a failed request (429, 5xx, a connection error or a
                 timeout; a create only when it surely was not processed), backing off
                 and honouring Retry-After (docs/sdk.md says how).
@@ -95,6 +105,10 @@ class BaseClient(Generic[HttpT]):
                 5xx; for create only those that show it was not processed) after
                 `max_retries`, backing off and honouring Retry-After; polls go on until
                 `poll_timeout`. Single calls (`create`, `get`) keep `max_retries` alone.
+            max_response_bytes: the most an API answer may hold, decoded (16 MiB); past
+                it the SDK stops reading and raises `ResponseTooLargeError`.
+            max_face_bytes: the same for each face image downloaded (64 MiB); nothing of
+                a face past it is kept on disk.
         """
         token = token if token is not None else os.environ.get(TOKEN_ENV)
         if not token or not token.strip():
@@ -103,6 +117,8 @@ class BaseClient(Generic[HttpT]):
             )
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
+        if max_response_bytes < 1 or max_face_bytes < 1:
+            raise ValueError("max_response_bytes and max_face_bytes must be at least 1")
         if not patience >= 0:
             raise ValueError(f"patience must be a number of seconds >= 0, got {patience}")
         setup_logging()
@@ -127,6 +143,8 @@ class BaseClient(Generic[HttpT]):
             patience=patience,
             # Known only for a client the SDK made, over a transport whose type it knows.
             connect_errors_mean_unsent=self._owns_http and reports_unsent(transport),
+            max_response_bytes=max_response_bytes,
+            max_face_bytes=max_face_bytes,
         )
         self._attach()
 

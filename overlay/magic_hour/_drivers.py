@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ._actions import Action, Blocking, Flow, Gather, Sleep, Stepper
+from ._actions import Action, Blocking, Flow, Gather, Reading, Sleep, Stepper, past_deadline
 
 __all__ = ["AsyncDriver", "SyncDriver"]
 
@@ -49,15 +49,15 @@ class SyncDriver:
                     return [future.result() for future in futures]
                 finally:  # after a failure, start nothing more
                     pool.shutdown(cancel_futures=True)
+        # A trickled body is stopped between chunks; per-phase timeouts are httpx's own.
+        started = time.monotonic()
         response = self.http.send(action.request, stream=True)
         with contextlib.closing(response):
-            if action.sink is None or not response.is_success:
-                response.read()
-                return response
-            action.sink.start(response)
+            reading = Reading(action, response, started)
+            reading.check_time(time.monotonic())
             for chunk in response.iter_bytes():
-                action.sink.write(chunk)
-        return response
+                reading.take(chunk, time.monotonic())
+        return reading.result()
 
 
 class AsyncDriver:
@@ -82,17 +82,21 @@ class AsyncDriver:
             return await asyncio.to_thread(action.function)
         if isinstance(action, Gather):
             return await self._gather(action)
-        response = await self.http.send(action.request, stream=True)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
-            if action.sink is None or not response.is_success:
-                await response.aread()
-            else:
-                action.sink.start(response)
-                async for chunk in response.aiter_bytes():
-                    action.sink.write(chunk)
-        finally:
-            await response.aclose()
-        return response
+            # The whole exchange, headers included, within the deadline.
+            async with asyncio.timeout(action.deadline):
+                response = await self.http.send(action.request, stream=True)
+                try:
+                    reading = Reading(action, response, started)
+                    async for chunk in response.aiter_bytes():
+                        reading.take(chunk, loop.time())
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise past_deadline(action) from None
+        return reading.result()
 
     async def _gather(self, gather: Gather) -> list[Any]:
         slots = asyncio.Semaphore(gather.limit)

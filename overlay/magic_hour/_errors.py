@@ -25,6 +25,7 @@ __all__ = [
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "TaskFailedError",
     "TaskTimeoutError",
     "UnexpectedTaskStatusError",
@@ -119,6 +120,11 @@ class APIResponseValidationError(MagicHourError):
         super().__init__(message)
         self.message = message
         self.response = response
+
+
+class ResponseTooLargeError(APIResponseValidationError):
+    """The server sent more than the client reads (`max_response_bytes` for an API
+    answer, `max_face_bytes` for a face image); the rest was not read."""
 
 
 class TaskFailedError(MagicHourError):

@@ -57,6 +57,10 @@ T = TypeVar("T")
 # How long a step of generate() (upload, create, each download) goes on retrying a
 # transient failure after max_retries; polls go on until poll_timeout.
 DEFAULT_PATIENCE = 120.0
+# A task's JSON is kilobytes and a face crop megabytes: far more is a broken or hostile
+# server, and is not read into memory or onto disk.
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_FACE_BYTES = 64 * 1024 * 1024
 USER_AGENT = f"magic-hour-python/{__version__}"
 
 
@@ -84,10 +88,22 @@ class Context:
     connect_errors_mean_unsent: bool = True
     random: Callable[[], float] = random.random
     clock: Callable[[], float] = time.monotonic
+    # The most an API answer, and a face image, may hold once decoded.
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    max_face_bytes: int = DEFAULT_MAX_FACE_BYTES
 
     def timeout_for(self, options: RequestOptions) -> httpx.Timeout:
         """The timeout of one request: the call's override, else the client's."""
         return httpx.Timeout(options.get("timeout", self.timeout))
+
+    def deadline_for(self, options: RequestOptions) -> float | None:
+        """Seconds one request may take in all: a number `timeout` is that (as well as
+        each phase's limit); an `httpx.Timeout` is httpx's per-phase limits, and its
+        read limit is the whole request's too."""
+        timeout = options.get("timeout", self.timeout)
+        if isinstance(timeout, httpx.Timeout):
+            return timeout.read
+        return timeout
 
     def api_request(self, kwargs: dict[str, Any], options: RequestOptions) -> httpx.Request:
         """The request the generated operation's `_get_kwargs` describes, with auth."""
@@ -143,7 +159,13 @@ def send(
         logger.debug("request: %s", where)
         failure: httpx.Response | httpx.RequestError
         try:
-            response: httpx.Response = yield Send(request, sink)
+            response: httpx.Response = yield Send(
+                request,
+                sink,
+                max_bytes=context.max_face_bytes if sink else context.max_response_bytes,
+                # An upload may take as long as its size needs; its phases have limits.
+                deadline=None if request.method == "PUT" else context.deadline_for(options),
+            )
         except httpx.RequestError as exc:
             if not should_retry_error(exc, mode):
                 raise _connection_error(exc, request) from exc
