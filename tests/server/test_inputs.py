@@ -159,12 +159,27 @@ def test_private_addresses_are_refused_by_default(api: httpx.Client, web: str, u
         ("fc00::1", True),
         ("::ffff:127.0.0.1", True),
         ("ff02::1", True),
+        # IPv6 transition forms that reach IPv4 addresses: refused by what they reach.
+        ("::7f00:1", True),  # IPv4-compatible 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", True),  # NAT64 169.254.169.254, a cloud's metadata
+        ("64:ff9b:1::a00:1", True),  # local-use NAT64 10.0.0.1
+        ("2002:7f00:1::1", True),  # 6to4 127.0.0.1
+        ("2001:0:7f00:1:0:0:0:1", True),  # Teredo, server 127.0.0.1
+        ("fec0::1", True),  # site-local, deprecated but still routed by some networks
         ("93.184.216.34", False),
         ("2606:2800:220:1:248:1893:25c8:1946", False),
+        ("64:ff9b::5db8:d822", False),  # NAT64 of 93.184.216.34, a public address
+        ("2002:5db8:d822::1", False),  # 6to4 of the same
     ],
 )
 def test_refused_addresses(address: str, refused: bool) -> None:
     assert (refused_reason(address) is not None) == refused
+
+
+def test_a_transition_form_is_named_with_what_it_reaches() -> None:
+    assert refused_reason("64:ff9b::a9fe:a9fe") == (
+        "a link-local address (64:ff9b::a9fe:a9fe, which reaches 169.254.169.254)"
+    )
 
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "::1", "10.0.0.8"])

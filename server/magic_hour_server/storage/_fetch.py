@@ -31,20 +31,40 @@ class DownloadError(MediaError):
     """The input URL could not be downloaded; `str(err)` says why."""
 
 
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address reaches through a transition form: mapped
+    (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d), 6to4
+    (2002:aabb:ccdd::), Teredo (its server and client)."""
+    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    if ip in _IPV4_COMPATIBLE or any(ip in net for net in _NAT64):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [each for each in found if each is not None]
+
+
 def refused_reason(address: str) -> str | None:
-    """Why connecting to `address` is refused (not a public unicast address), else None."""
+    """Why connecting to `address` is refused (not a public unicast address, or an IPv6
+    form that reaches one that is not), else None."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for label, flag in (
-        ("a loopback", ip.is_loopback),
-        ("an unspecified", ip.is_unspecified),
-        ("a link-local", ip.is_link_local),
-        ("a multicast", ip.is_multicast),
-        ("a private", ip.is_private or not ip.is_global),
-    ):
-        if flag:
-            return f"{label} address ({ip})"
+    candidates: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.is_site_local:
+            return f"a site-local address ({ip})"
+        candidates[:0] = _embedded_ipv4(ip)  # what it reaches says most
+    for candidate in candidates:
+        for label, flag in (
+            ("a loopback", candidate.is_loopback),
+            ("an unspecified", candidate.is_unspecified),
+            ("a link-local", candidate.is_link_local),
+            ("a multicast", candidate.is_multicast),
+            ("a private", candidate.is_private or not candidate.is_global),
+        ):
+            if flag:
+                shown = str(ip) if candidate == ip else f"{ip}, which reaches {candidate}"
+                return f"{label} address ({shown})"
     return None
 
 
