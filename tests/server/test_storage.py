@@ -248,3 +248,35 @@ def test_a_process_starting_in_a_shared_directory_leaves_the_others_writes(
     assert writing.exists() and not leftover.exists()
     Files(tmp_path)
     assert not writing.exists()
+
+
+def test_an_upload_the_client_abandons_is_a_4xx_line_not_a_traceback(
+    server: LocalServer, api: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import socket
+
+    url, file_path = _upload_url(api)
+    parts = urlsplit(url)
+    target = f"{parts.path}?{parts.query}"
+    caplog.set_level(logging.INFO)
+    with socket.create_connection((parts.hostname, parts.port)) as sock:
+        sock.sendall(
+            f"PUT {target} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+            "Content-Length: 100000\r\n\r\n".encode()
+            + b"x" * 1000
+        )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not [
+        r
+        for r in caplog.records
+        if r.name == "magic_hour_server.access" and "PUT" in r.getMessage()
+    ]:
+        time.sleep(0.05)
+    lines = [r for r in caplog.records if r.name == "magic_hour_server.access"]
+    assert any("PUT" in r.getMessage() and " 400 " in f" {r.getMessage()} " for r in lines), [
+        r.getMessage() for r in lines
+    ]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert _not_uploaded(api, file_path)
+    assert _stored_files(server.data_dir, file_path) == []

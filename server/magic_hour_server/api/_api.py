@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import anyio
 from connexion import request
 from starlette.datastructures import Headers
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
 from magic_hour_server.api._logging import note_task_id
@@ -338,6 +338,10 @@ class Api:
             )
         except UploadTooLarge:
             return too_large
+        except ClientDisconnect:
+            # The client went away mid-upload: its mistake or its network, not ours;
+            # nothing was kept. One 4xx line in the access log, not a traceback.
+            return JSONResponse({"message": "The upload ended before the whole file arrived"}, 400)
         except NotRecorded as stored:
             # The file is in place; recording it failed (the database restarting, say):
             # try again as any database call is, so the upload is not lost.
