@@ -1,10 +1,11 @@
-"""`client.v1` of `AsyncClient`: the same methods and keywords as `Client`'s (see
-_resources.py), awaited."""
+"""`client.v1` of `AsyncClient`: the same methods and keywords as `Client`'s, awaited;
+each method's docstring is its sync twin's (`_resources.py`)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import httpx
 from magic_hour_client.models import (
@@ -26,11 +27,25 @@ from ._params import (
     request_options,
 )
 from ._polling import DEFAULT_POLL_TIMEOUT
+from ._resources import FaceDetectionResource, FilesResource, UploadUrlsResource
 from ._results import Task
 from ._uploads import FileInput
 from ._workflow import FaceDetectionResult
 
 __all__ = ["AsyncFaceDetectionResource", "AsyncFilesResource", "AsyncUploadUrlsResource", "AsyncV1"]
+
+MethodT = TypeVar("MethodT", bound=Callable[..., Any])
+
+
+def _documented_by(sync: Callable[..., Any]) -> Callable[[MethodT], MethodT]:
+    """Give an async method the docstring of its sync twin: one text for both, which
+    `help()` shows on either (the keywords are the same; a test holds them so)."""
+
+    def apply(method: MethodT) -> MethodT:
+        method.__doc__ = sync.__doc__
+        return method
+
+    return apply
 
 
 class AsyncFaceDetectionResource:
@@ -39,6 +54,7 @@ class AsyncFaceDetectionResource:
     def __init__(self, driver: AsyncDriver, context: Context) -> None:
         self._run, self._context = driver.run, context
 
+    @_documented_by(FaceDetectionResource.create)
     async def create(
         self,
         *,
@@ -48,17 +64,6 @@ class AsyncFaceDetectionResource:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FaceDetectionCreated:
-        """Start a face detection (`POST /v1/face-detection`); returns its `id` at once.
-
-        Args:
-            assets: `{"target_file_path": ...}`, an http(s) URL or the `file_path` of an
-                upload (`api-assets/...`); to detect in a local file, use `generate`.
-            confidence_score: the lowest score a face may have, 0 to 1 in steps of 0.05.
-            idempotency_key: sent as `Idempotency-Key`; a server that honours it (it says
-                so by sending it back) answers a create sent again with the same key
-                with the same task.
-            timeout, max_retries: override the client's for this call.
-        """
         return await self._run(
             _operations.create(
                 self._context,
@@ -69,6 +74,7 @@ class AsyncFaceDetectionResource:
             )
         )
 
+    @_documented_by(FaceDetectionResource.get)
     async def get(
         self,
         *,
@@ -76,16 +82,11 @@ class AsyncFaceDetectionResource:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> Task:
-        """The task's status and the faces found so far (`GET /v1/face-detection/{id}`).
-
-        Args:
-            id: the id that `create` returned.
-            timeout, max_retries: override the client's for this call.
-        """
         return await self._run(
             _operations.get(self._context, id=id, **request_options(timeout, max_retries))
         )
 
+    @_documented_by(FaceDetectionResource.generate)
     async def generate(
         self,
         *,
@@ -100,32 +101,6 @@ class AsyncFaceDetectionResource:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> FaceDetectionResult:
-        """Detect faces end to end: upload a local input, start the detection, wait for it
-        and save the face images; returns the final task with `downloaded_paths`.
-
-        Args:
-            assets: `{"target_file_path": ...}`: a local path (str or Path) or a binary
-                file object with a name, uploaded first; or an http(s) URL or an
-                `api-assets/...` path, used as they are.
-            confidence_score: the lowest score a face may have, 0 to 1 in steps of 0.05.
-            wait_for_completion: poll until the task is `complete`; when False, return
-                right after creating it, with status `queued` and no faces.
-            download_outputs: save the face images once complete.
-            download_directory: where to save them (created if missing; default: the
-                current directory), in a folder named after the task's id, as
-                `<frame>-<index>.png`: `outputs/<id>/0-0.png`. Calls into the same
-                directory never touch each other's files.
-            poll_timeout: seconds to wait for completion before `TaskTimeoutError`.
-            on_progress: called with progress events (see `magic_hour.ProgressEvent`).
-            long_poll: ask the server to hold each poll until the task changes (`Prefer:
-                wait`, RFC 7240); default: the client's `long_poll`. Servers that ignore
-                it are polled as usual.
-            timeout, max_retries: override the client's for each request of this call.
-
-        Raises `TaskFailedError` when the task ends in `error`, `TaskTimeoutError` after
-        `poll_timeout` seconds, ValueError / FileNotFoundError for bad input (before any
-        request), and the `APIStatusError` family for API errors.
-        """
         return await self._run(
             _workflow.generate(
                 self._context,
@@ -148,6 +123,7 @@ class AsyncUploadUrlsResource:
     def __init__(self, driver: AsyncDriver, context: Context) -> None:
         self._run, self._context = driver.run, context
 
+    @_documented_by(UploadUrlsResource.create)
     async def create(
         self,
         *,
@@ -155,12 +131,6 @@ class AsyncUploadUrlsResource:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> UploadUrls:
-        """Presigned upload URLs, one per item (`POST /v1/files/upload-urls`).
-
-        Args:
-            items: `{"type": "image" | "video" | "audio", "extension": "png"}` each.
-            timeout, max_retries: override the client's for this call.
-        """
         return await self._run(
             _operations.create_upload_urls(
                 self._context, items=items, **request_options(timeout, max_retries)
@@ -175,6 +145,7 @@ class AsyncFilesResource:
         self._run, self._context = driver.run, context
         self.upload_urls = AsyncUploadUrlsResource(driver, context)
 
+    @_documented_by(FilesResource.upload_file)
     async def upload_file(
         self,
         file: FileInput,
@@ -183,14 +154,6 @@ class AsyncFilesResource:
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
     ) -> str:
-        """Upload a local file and return its `file_path` for `target_file_path`.
-
-        Args:
-            file: a local path (str, Path or `file://` URL) or a binary file object with
-                a name; an http(s) URL or `api-assets/` path is returned as it is.
-            on_progress: called with `UploadProgress` events as the file is sent.
-            timeout, max_retries: override the client's for this call.
-        """
         return await self._run(
             _operations.upload_file(
                 self._context,
