@@ -258,6 +258,37 @@ def test_an_out_that_is_a_file_is_a_usage_error_before_anything_starts(tmp_path:
     assert out.read_text() == "a file"
 
 
+def test_a_read_only_out_names_the_folder_given_not_a_hidden_one(
+    samples: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    # Root ignores permission bits but not the immutable attribute.
+    as_root = os.geteuid() == 0
+    if as_root:
+        subprocess.run(["chattr", "+i", str(out)], check=True)
+    else:
+        out.chmod(0o555)
+    try:
+        result = run_cli(
+            "detect",
+            samples / "astronaut.png",
+            "--out",
+            out,
+            # Nothing listens on the discard port; the folder is refused before any request.
+            env=clean_env(MAGIC_HOUR_BASE_URL="http://127.0.0.1:9", MAGIC_HOUR_API_TOKEN="t"),
+        )
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(out)], check=True)
+        out.chmod(0o755)
+    assert result.returncode == 1, result.stderr
+    assert f"astronaut.png: permission denied: {out}\n" in result.stdout
+    assert ".partial" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(out.iterdir()) == []
+
+
 def test_base_url_without_a_token_is_a_usage_error(tmp_path: Path) -> None:
     result = run_cli("detect", tmp_path / "x.png", "--base-url", "http://127.0.0.1:9")
     assert result.returncode == 2
