@@ -33,7 +33,8 @@ class LocalServer:
     `data_dir=None` uses a temporary directory, removed on exit; `tokens=None` makes one
     token. `workers=0` accepts tasks without running them (they wait, queued, for a later
     server on the same `data_dir`). Other keyword arguments set limits of `Settings`
-    (e.g. `max_upload_bytes=1024`, `sweep_interval=0.5`).
+    (e.g. `max_upload_bytes=1024`, `sweep_interval=0.5`). An embedded server has one
+    user, so it keeps no per-key quota unless given `quota_per_minute`.
     """
 
     def __init__(
@@ -58,6 +59,7 @@ class LocalServer:
             "allow_private_urls": allow_private_urls,
             "workers": default_workers() if workers is None else workers,
             "retention_days": retention_days,
+            "quota_per_minute": 0,
             **limits,
         }
         self._public_url = public_url
@@ -107,7 +109,7 @@ class LocalServer:
             **self._options,
         )
         app, self.state = create_app(settings)
-        self._server = Server(config(app), self.state.waiters)
+        self._server = Server(config(app, settings), self.state.waiters)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="local-server", daemon=True
         )

@@ -82,7 +82,7 @@ def broken_server(fault: Fault) -> Iterator[str]:
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         settings = Settings(data_dir=Path(data), tokens=[TOKEN], public_url=url, workers=1)
         app, state = create_app(settings)
-        server = Server(config(Broken(app, fault)), state.waiters)
+        server = Server(config(Broken(app, fault), settings), state.waiters)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         deadline = time.monotonic() + 30

@@ -69,6 +69,11 @@ class ServerProcess:
         return cls([*command, *extra], port, log_path)
 
     @property
+    def pid(self) -> int:
+        assert self._process is not None, "not started"
+        return self._process.pid
+
+    @property
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

@@ -1,7 +1,9 @@
 """Run the server like `magic-hour serve`, with limits the CLI does not expose.
 
     python -m tests.faults._serve --port P --data-dir D --token T [--max-upload-bytes N]
-        [--pretend-public 127.0.0.77]
+        [--pretend-public 127.0.0.77] [--set SETTING=VALUE ...]
+
+`--set` gives any other `Settings` field (`--set header_timeout=1`).
 
 `--pretend-public ADDRESS` lets the SSRF guard treat one loopback address as a public
 one, so that a test can stand up an "allowed public host" on this machine (for
@@ -26,11 +28,15 @@ def main() -> None:
     parser.add_argument("--max-download-bytes", type=int, default=None)
     parser.add_argument("--download-timeout", type=float, default=None)
     parser.add_argument("--pretend-public", default=None)
+    parser.add_argument("--set", action="append", default=[], metavar="SETTING=VALUE")
     args = parser.parse_args()
 
-    import uvicorn
+    import dataclasses
+    import socket
+
     from magic_hour_server._config import Settings
     from magic_hour_server.api._app import create_app
+    from magic_hour_server.api._uvicorn import Server, config
     from magic_hour_server.storage import _fetch
 
     if args.pretend_public:
@@ -45,6 +51,11 @@ def main() -> None:
         for name in ("max_upload_bytes", "max_json_bytes", "max_download_bytes", "download_timeout")
         if getattr(args, name) is not None
     }
+    kinds = {field.name: field.type for field in dataclasses.fields(Settings)}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        kind = {"int": int, "float": float, "bool": lambda v: v == "true"}[str(kinds[name])]
+        limits[name] = kind(value)  # type: ignore[operator]
     settings = Settings(
         data_dir=args.data_dir,
         tokens=args.tokens,
@@ -54,10 +65,10 @@ def main() -> None:
     )
     # As `magic-hour serve` does: the access log and every warning go to stderr.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app, _state = create_app(settings)
-    uvicorn.run(
-        app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False, lifespan="on"
-    )
+    app, state = create_app(settings)
+    # As `magic-hour serve` runs it: uvicorn behind the connection limits.
+    listener = socket.create_server(("127.0.0.1", args.port))
+    Server(config(app, settings), state.waiters).run(sockets=[listener])
 
 
 if __name__ == "__main__":

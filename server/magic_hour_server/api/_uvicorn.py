@@ -12,6 +12,8 @@ from typing import Any
 
 import uvicorn
 
+from magic_hour_server._config import Settings
+from magic_hour_server.api._guard import ConnectionLimits, GuardedConfig
 from magic_hour_server.api._waiters import TaskWaiters
 
 
@@ -25,9 +27,24 @@ class Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-def config(app: Any, **options: Any) -> uvicorn.Config:
+def config(app: Any, settings: Settings, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration, its HTTP protocol wrapped in the connection limits."""
+    limits = ConnectionLimits(
+        max_header_bytes=settings.max_header_bytes,
+        header_timeout=settings.header_timeout,
+        min_body_rate=settings.min_body_rate,
+        body_grace=settings.body_timeout,
+        max_connections=settings.max_connections,
+    )
     # No X-Forwarded-* rewriting: nothing here reads the client's address or scheme (URLs
     # are made from the configured public URL), and the layer costs every request.
-    return uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="on", proxy_headers=False, **options
+    return GuardedConfig(
+        app,
+        limits,
+        timeout_keep_alive=settings.keep_alive_timeout,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        proxy_headers=False,
+        **options,
     )
