@@ -130,8 +130,19 @@ class Api:
 
         return handler
 
+    def _over_quota(self, owner: str, count: int) -> Reply | None:
+        wait = self._state.quota.take(owner, count)
+        if wait == 0:
+            return None
+        quota = self._state.quota.per_minute
+        message = f"Too many requests: this key may create {quota} tasks or upload URLs a minute"
+        return {"message": message}, 429, {"Retry-After": str(wait)}
+
     async def create(self, call: Call) -> Reply:
         owner, body = call.owner, call.body
+        refused = self._over_quota(owner, 1)
+        if refused is not None:
+            return refused
         target: str = body["assets"]["target_file_path"]
         threshold = float(body.get("confidence_score", 0.5))
         key = call.headers.get("idempotency-key")
@@ -200,10 +211,11 @@ class Api:
             task = await self._read(id, owner)
             if task is None:
                 return NOT_FOUND
-            if changed is not None:
-                task = await self._hold(task, changed, wait, owner)
-                if task is None:  # deleted while waiting (retention)
-                    return NOT_FOUND
+            if changed is None:  # stopping, or too many held already: answered now
+                return self._task_body(task)
+            task = await self._hold(task, changed, wait, owner)
+            if task is None:  # deleted while waiting (retention)
+                return NOT_FOUND
         return self._task_body(task), 200, {"Preference-Applied": f"wait={wait}"}
 
     async def _hold(
@@ -267,6 +279,9 @@ class Api:
         names = [f"input.{item['extension']}" for item in items]
         if any(not valid_parts("a", name) for name in names):
             return _unprocessable("extension must be at most 16 characters long")
+        refused = self._over_quota(call.owner, len(names))
+        if refused is not None:
+            return refused
         result = []
         for name in names:
             asset_id = await self._at_once(self._state.store.create_asset, call.owner, name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from magic_hour_server._config import Settings
+from magic_hour_server.api._quota import Quota
 from magic_hour_server.api._signing import Signer, load_or_create_key
 from magic_hour_server.api._waiters import TaskWaiters
 from magic_hour_server.detection._detector import FaceDetector
@@ -26,8 +27,9 @@ class ServerState:
     def __init__(self, settings: Settings, detector: Callable[[], FaceDetector]) -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
-        self.waiters = TaskWaiters()
+        self.waiters = TaskWaiters(limit=settings.max_held_polls)
         self.outcomes = ScriptedOutcomes()
+        self.quota = Quota(settings.quota_per_minute)
         self.store = Store(
             settings.database or settings.data_dir / "tasks.sqlite3",
             on_change=self.waiters.changed,

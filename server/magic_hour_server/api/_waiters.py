@@ -43,36 +43,41 @@ def requested_wait(headers: Iterable[str], cap: float) -> int | None:
 class TaskWaiters:
     """Requests waiting for a task to change. Thread-safe; waits run on one event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._events: dict[str, set[asyncio.Event]] = {}
         self._closed = False
+        self._limit = limit
+        self._count = 0
 
     @property
     def count(self) -> int:
         with self._lock:
-            return sum(len(events) for events in self._events.values())
+            return self._count
 
     @contextlib.contextmanager
     def watch(self, task_id: str) -> Iterator[asyncio.Event | None]:
-        """An event set when `task_id` changes from now on; None once closed.
+        """An event set when `task_id` changes from now on; None once closed, or when
+        `limit` requests wait already (the request is then answered at once).
 
         Register before reading the task, then wait: a change between the read and the wait
         still sets the event.
         """
         event: asyncio.Event | None = asyncio.Event()
         with self._lock:
-            if self._closed:
+            if self._closed or (self._limit is not None and self._count >= self._limit):
                 event = None
             else:
                 self._loop = asyncio.get_running_loop()
                 self._events.setdefault(task_id, set()).add(event)  # type: ignore[arg-type]
+                self._count += 1
         try:
             yield event
         finally:
             if event is not None:
                 with self._lock:
+                    self._count -= 1
                     waiting = self._events.get(task_id)
                     if waiting is not None:
                         waiting.discard(event)
