@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from magic_hour_server import LocalServer
 from magic_hour_server.storage._fetch import (
     DownloadError,
-    _GuardedBackend,
+    _Backend,
     download,
     refused_reason,
 )
@@ -187,7 +188,7 @@ def test_every_connection_is_checked_including_redirect_hops(host: str) -> None:
     # Redirects are followed through the same guarded connection factory, so a public URL
     # that redirects to one of these hosts is refused at this point as well.
     with pytest.raises(DownloadError, match="refusing to download"):
-        _GuardedBackend().connect_tcp(host, 80, timeout=1)
+        _Backend(time.monotonic() + 5, guard=True).connect_tcp(host, 80, timeout=1)
 
 
 def test_only_http_urls_are_downloaded(tmp_path: Path) -> None:

@@ -68,8 +68,67 @@ def refused_reason(address: str) -> str | None:
     return None
 
 
-class _GuardedBackend(httpcore.SyncBackend):
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake ends by the download's
+    deadline: a peer that sends a byte just often enough to beat a per-read timeout
+    (headers, redirects or body) still runs out of time."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: float) -> None:
+        self._stream, self._deadline = stream, deadline
+
+    def _left(self, timeout: float | None) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the download's deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, self._left(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._stream.start_tls(ssl_context, server_hostname, self._left(timeout))
+        return _DeadlineStream(stream, self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _Backend(httpcore.SyncBackend):
+    """Connections that end by `deadline`; with `guard`, only to public addresses."""
+
+    def __init__(self, deadline: float, *, guard: bool) -> None:
+        self._deadline, self._guard = deadline, guard
+
     def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ConnectTimeout("the download's deadline passed")
+        timeout = left if timeout is None else min(timeout, left)
+        if self._guard:
+            stream = self._connect_public(host, port, timeout, local_address, socket_options)
+        else:
+            stream = super().connect_tcp(host, port, timeout, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def _connect_public(
         self,
         host: str,
         port: int,
@@ -115,7 +174,7 @@ def download(
     or takes longer than `timeout` seconds in all.
     """
     deadline = time.monotonic() + timeout
-    backend = None if allow_private else _GuardedBackend()
+    backend = _Backend(deadline, guard=not allow_private)
     timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
     with httpcore.ConnectionPool(
         ssl_context=ssl.create_default_context(), network_backend=backend, retries=0
