@@ -20,6 +20,7 @@ from magic_hour_server.tasks._outcomes import ScriptedOutcomes
 from magic_hour_server.tasks._records import Face, Task, worker_name
 from magic_hour_server.tasks._tasks import Store
 from magic_hour_server.video._video import process_video
+from magic_hour_server.video._video_decode import VideoLimits
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -297,8 +298,11 @@ class WorkerPool:
             log.warning("task %s was taken over by another worker; its outcome stands", task_id)
 
     def _detect(self, task: Task, worker: str) -> list[Face]:
-        """Run the detection; the faces whose records are left for `finish` to store."""
-        source, downloaded = self._input(task)
+        """Run the detection; the faces whose records are left for `finish` to store.
+        The task's time limit runs from here: the download, then every video frame."""
+        settings = self._settings
+        deadline = time.monotonic() + settings.max_task_seconds
+        source, downloaded = self._input(task, deadline)
         try:
             kind = kind_of(source, source.suffix)
             sink = _TaskSink(
@@ -310,8 +314,14 @@ class WorkerPool:
                     self._detector(),
                     task.threshold,
                     sink,
-                    sample_fps=self._settings.video_sample_fps,
-                    limits=UsableLimits(keep_all=self._settings.keep_all_faces),
+                    sample_fps=settings.video_sample_fps,
+                    limits=UsableLimits(keep_all=settings.keep_all_faces),
+                    video_limits=VideoLimits(
+                        max_seconds=settings.max_video_seconds,
+                        max_frames=settings.max_video_frames,
+                        deadline=deadline,
+                        task_seconds=settings.max_task_seconds,
+                    ),
                 )
             else:
                 process_image(source, self._detector(), task.threshold, sink)
@@ -320,7 +330,7 @@ class WorkerPool:
                 source.unlink(missing_ok=True)
         return sink.pending
 
-    def _input(self, task: Task) -> tuple[Path, bool]:
+    def _input(self, task: Task, deadline: float) -> tuple[Path, bool]:
         """The local file to read, and whether it is a download to delete afterwards."""
         parts = parse_api_path(task.target)
         if parts is not None:
@@ -335,7 +345,7 @@ class WorkerPool:
                 task.target,
                 dest,
                 max_bytes=self._settings.max_download_bytes,
-                timeout=self._settings.download_timeout,
+                timeout=min(self._settings.download_timeout, deadline - time.monotonic()),
                 allow_private=self._settings.allow_private_urls,
             )
         except BaseException:

@@ -41,6 +41,7 @@ from magic_hour_server.video._tracking import Box, Seen, Tracker, iou, look_of
 from magic_hour_server.video._video_decode import (
     Sample,
     SampledFrames,
+    VideoLimits,
     duration_of,
     matroska_shortfall,
     open_video,
@@ -141,6 +142,7 @@ def process_video(
     detect_max_side: int = DETECT_MAX_SIDE,
     publish_after_seconds: float = 3.0,
     hold_seconds: float = HOLD_SECONDS,
+    video_limits: VideoLimits | None = None,
 ) -> VideoPeople:
     """Detect the people of the video at `path` and hand one face per person to `sink`.
 
@@ -168,7 +170,7 @@ def process_video(
         min_likeness=0.5,
         max_identity_distance=MAX_TRACK_DISTANCE,
     )
-    with open_video(Path(path)) as container:
+    with open_video(Path(path), video_limits) as container:
         stream = container.streams.video[0]
         run = _Run(container, stream, detector, threshold, sink, tracker, hold_seconds)
         run.embedder = embedder or default_embedder()
@@ -178,7 +180,7 @@ def process_video(
             return detector.detect(small, threshold, multi_scale=False, one_thread=True)
 
         with SampledFrames(
-            container, stream, sample_fps, detect_max_side, detect=detect
+            container, stream, sample_fps, detect_max_side, detect=detect, limits=video_limits
         ) as samples:
             run.run(samples)
     return run.found
@@ -220,6 +222,12 @@ class _Run:
         except av.FFmpegError as err:
             self._finish()
             where = f" after {samples.last_time:.1f} s" if samples.decoded else ""
+            if isinstance(err, av.ArgumentError):
+                # What the decoder says of a frame past its `max_pixels` (and of some damage).
+                raise MediaError(
+                    f"the video is damaged, or a frame in it is larger than the limit of"
+                    f" {samples.max_pixels:,} pixels{where}"
+                ) from err
             raise MediaError(f"the video is damaged or truncated{where}") from err
         self._finish()
         decoded, last_time = samples.decoded, samples.last_time

@@ -16,6 +16,7 @@ import math
 import os
 import queue
 import threading
+import time as time_module
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,48 @@ MAX_PIXELS = 7680 * 4320
 """Frames larger than 8K are refused rather than decoded."""
 
 RGB = NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class VideoLimits:
+    """How much of a video a task may decode: its length, its frame count, each frame's
+    pixels (the decoder refuses larger frames before allocating them, whatever the
+    container declared) and the task's deadline (`time.monotonic()`), checked at every
+    frame. Past one, the task ends in `error` with a reason that names it."""
+
+    max_seconds: float = 1800.0
+    max_frames: int = 108_000
+    max_pixels: int = MAX_PIXELS
+    deadline: float | None = None
+    task_seconds: float = 900.0
+
+    def check_declared(self, duration: float | None, frames: int) -> None:
+        if duration is not None and duration > self.max_seconds:
+            raise MediaError(
+                f"the video is {duration:.0f} s long; the limit is {self.max_seconds:g} s"
+            )
+        if frames > self.max_frames:
+            raise MediaError(f"the video has {frames:,} frames; the limit is {self.max_frames:,}")
+
+    def check_frame(self, number: int, time: float, frame: av.VideoFrame) -> None:
+        if frame.width * frame.height > self.max_pixels:
+            raise MediaError(
+                f"a frame at {time:.1f} s is {frame.width}x{frame.height}, past the limit"
+                f" of {self.max_pixels:,} pixels"
+            )
+        if time > self.max_seconds:
+            raise MediaError(f"the video runs past the limit of {self.max_seconds:g} s")
+        if number >= self.max_frames:
+            raise MediaError(f"the video has more than {self.max_frames:,} frames (the limit)")
+        if self.deadline is not None and _now() > self.deadline:
+            raise MediaError(
+                f"the task ran past its limit of {self.task_seconds:g} s"
+                f" (at {time:.1f} s of the video)"
+            )
+
+
+def _now() -> float:
+    return time_module.monotonic()
 
 
 @dataclass(frozen=True)
@@ -64,8 +107,10 @@ class Sample:
         return rotate(rgb(self.frame, self.frame.width, self.frame.height), self.quarter_turns)
 
 
-def open_video(path: Path) -> av.container.InputContainer:
-    """Open `path` for decoding, or raise MediaError saying why it is not a usable video."""
+def open_video(path: Path, limits: VideoLimits | None = None) -> av.container.InputContainer:
+    """Open `path` for decoding, or raise MediaError saying why it is not a usable video
+    (or one past `limits`, as far as its container declares)."""
+    limits = limits or VideoLimits()
     try:
         size = path.stat().st_size
     except OSError as err:
@@ -88,8 +133,14 @@ def open_video(path: Path) -> av.container.InputContainer:
         stream = container.streams.video[0]
         if stream.width <= 0 or stream.height <= 0:
             raise MediaError("the video's frame size is unknown")
-        if stream.width * stream.height > MAX_PIXELS:
-            raise MediaError(f"the video's frames are too large ({stream.width}x{stream.height})")
+        if stream.width * stream.height > limits.max_pixels:
+            raise MediaError(
+                f"the video's frames are {stream.width}x{stream.height}, past the limit of"
+                f" {limits.max_pixels:,} pixels"
+            )
+        limits.check_declared(duration_of(container, stream), stream.frames or 0)
+        # Whatever the container says, the decoder allocates no frame past the limit.
+        stream.codec_context.options = {"max_pixels": str(limits.max_pixels)}
         # Decoding runs beside the detector, which keeps both cores busy: one decoding
         # thread costs the least CPU (a 720p H.264 stream: 0.29 s of CPU for 10 s, against
         # 0.47 s with frame threads) and keeps ahead of the detector up to 1080p. Larger
@@ -216,8 +267,10 @@ class SampledFrames:
         max_side: int,
         depth: int = 2,
         detect: Callable[[RGB], list[Detection]] | None = None,
+        limits: VideoLimits | None = None,
     ) -> None:
         self.decoded = 0
+        self._limits = limits or VideoLimits()
         self.last_time = 0.0
         self._container, self._stream = container, stream
         self._sample_fps, self._max_side = sample_fps, max_side
@@ -231,6 +284,10 @@ class SampledFrames:
             self._threads.append(
                 threading.Thread(target=self._find_faces, name="video-detect", daemon=True)
             )
+
+    @property
+    def max_pixels(self) -> int:
+        return self._limits.max_pixels
 
     def __enter__(self) -> SampledFrames:
         for thread in self._threads:
@@ -263,6 +320,7 @@ class SampledFrames:
             for number, time, frame in decoded:
                 if self._stop.is_set():
                     return
+                self._limits.check_frame(number, time, frame)
                 self.decoded, self.last_time = number + 1, time
                 # A small tolerance keeps a frame that falls a rounding error early.
                 if time + 1e-6 < next_sample:
