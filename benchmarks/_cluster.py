@@ -65,7 +65,7 @@ def _postgres_run(postgres: Postgres, workdir: Path, workers: int, tasks: int) -
     with ExitStack() as stack:
         api = ServerProcess.serve(
             shared, free_port(), [TOKEN], workdir / f"api-{workers}.log",
-            "--role", "api", "--database", database,
+            "--role", "api", "--database", database, "--quota-per-minute", "0",
         )  # fmt: skip
         api.start()
         stack.callback(api.stop)
@@ -81,8 +81,9 @@ def _postgres_run(postgres: Postgres, workdir: Path, workers: int, tasks: int) -
 
 def _sqlite_run(workdir: Path, tasks: int) -> float:
     server = ServerProcess.serve(
-        workdir / "sqlite", free_port(), [TOKEN], workdir / "sqlite.log", "--workers", "1"
-    )
+        workdir / "sqlite", free_port(), [TOKEN], workdir / "sqlite.log", "--workers", "1",
+        "--quota-per-minute", "0",
+    )  # fmt: skip
     server.start()
     try:
         _batch(server, 4)

@@ -109,7 +109,9 @@ def _request_cost(server: BenchServer, runs: int) -> dict[str, float]:
 
 def run(settings: Settings, workdir: Path) -> list[Figure]:
     count = 200 if settings.quick else WAITERS
-    with BenchServer(workers=0, max_wait_seconds=60, allow_private_urls=True) as server:
+    with BenchServer(
+        workers=0, max_wait_seconds=60, allow_private_urls=True, max_held_polls=count + 100
+    ) as server:
         cost = _request_cost(server, 100 if settings.quick else 500)
         found = asyncio.run(_measure(server, count))
     per_waiter = (found["rss_during"] - found["rss_before"]) / count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import ipaddress
 import logging
 import sys
@@ -125,6 +126,60 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
             "for a face swap, which are left out by default (photos always list every face)"
         ),
     )
+    _add_limits(parser)
+
+
+# Limits against hostile or broken clients; each flag sets the `Settings` field of its name.
+_LIMITS: dict[str, tuple[type[int] | type[float], str]] = {
+    "max_header_bytes": (int, "a request's headers past this are answered 431"),
+    "header_timeout": (float, "seconds a request or a new connection has to send its headers"),
+    "keep_alive_timeout": (int, "seconds an idle kept-alive connection stays open"),
+    "min_body_rate": (float, "bytes a second a request body must average after body-timeout"),
+    "body_timeout": (float, "seconds a request body may wait for its next bytes"),
+    "max_connections": (int, "connections open at once per process; past it, 503"),
+    "max_held_polls": (int, "reads held by 'Prefer: wait' at once; past it, answered at once"),
+    "quota_per_minute": (int, "creates and upload URLs per key a minute, per process (0: none)"),
+    "max_video_seconds": (float, "a longer video ends in error"),
+    "max_video_frames": (int, "a video with more frames ends in error"),
+    "max_task_seconds": (float, "a task running longer ends in error (its download included)"),
+}
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    from magic_hour_server._config import Settings
+
+    defaults = {field.name: field.default for field in dataclasses.fields(Settings)}
+    group = parser.add_argument_group(
+        "limits", "against hostile or broken clients (docs/reliability.md, Limits)"
+    )
+    for name, (kind, meaning) in _LIMITS.items():
+        group.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            type=kind,
+            default=defaults[name],
+            metavar="N",
+            help=f"{meaning} (default {defaults[name]:g})",
+        )
+
+
+def _room_for_connections(wanted: int) -> None:
+    """Raise this process's open-file limit (as far as its hard limit allows) so that
+    `--max-connections` sockets fit beside the database and the files; say so when not."""
+    import resource
+
+    need = wanted + 256
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= need:
+        return
+    raised = need if hard == resource.RLIM_INFINITY else min(need, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+    if raised < need:
+        logging.getLogger("magic_hour_server").warning(
+            "open files are limited to %d: lower --max-connections to %d or raise the limit",
+            raised,
+            max(1, raised - 256),
+        )
 
 
 def _url_host(host: str) -> str:
@@ -178,6 +233,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"magic-hour serve: {err}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    _room_for_connections(settings.max_connections)
     # Alembic narrates each step of a migration (plugins, dialect, DDL mode); the store
     # logs one line per migration run instead.
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -215,7 +271,9 @@ def run_serve(args: argparse.Namespace) -> int:
     print(f"Data directory: {settings.data_dir}", file=sys.stderr)
     if not given:
         _announce_generated_token(tokens[0], settings.data_dir)
-    Server(config(app, host=args.host, port=args.port), state.waiters).run(sockets=[listener])
+    Server(config(app, settings, host=args.host, port=args.port), state.waiters).run(
+        sockets=[listener]
+    )
     return 0
 
 
@@ -294,4 +352,5 @@ def _settings(args: argparse.Namespace, tokens: list[str], public_url: str) -> A
         lease_seconds=args.lease_seconds,
         database_wait_seconds=args.database_wait,
         shutdown_grace_seconds=args.shutdown_grace,
+        **{name: getattr(args, name) for name in _LIMITS},
     )

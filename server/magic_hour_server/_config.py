@@ -62,6 +62,30 @@ class Settings:
     """"int8" runs the statically quantized detector (faster; see the README's figures)."""
     multi_scale_detection: bool = False
     """Photos: a second, finer detector pass for small faces (about five times the cost)."""
+    # Limits against hostile or broken clients (docs/reliability.md, "Limits").
+    max_header_bytes: int = 32 * 1024
+    """A request's headers past this are answered 431 and the connection closed."""
+    header_timeout: float = 10.0
+    """Seconds a request (or a new connection) has to send its headers, else 408."""
+    keep_alive_timeout: int = 5
+    """Seconds an idle kept-alive connection stays open."""
+    min_body_rate: float = 8 * 1024
+    """Bytes a second a request body must average once `body_timeout` seconds have
+    passed; a slower one is cut."""
+    max_connections: int = 1000
+    """Connections open at once per process; past it, 503 with Retry-After."""
+    max_held_polls: int = 500
+    """Reads held by `Prefer: wait` at once per process; past it, reads answer at once."""
+    quota_per_minute: int = 1200
+    """Creates and upload URLs per API token per minute (in bursts of as many), per
+    process; past it, 429 with Retry-After. 0: no quota. A photo through `generate()`
+    takes two: 600 photos go through at full speed, then 10 a second."""
+    max_video_seconds: float = 1800.0
+    """A video longer than this ends in error (declared or decoded)."""
+    max_video_frames: int = 108_000
+    """A video with more frames than this ends in error (30 minutes at 60 fps)."""
+    max_task_seconds: float = 900.0
+    """A task still running after this ends in error; its download counts too."""
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -82,3 +106,11 @@ class Settings:
             raise ValueError("detector_precision must be 'fp32' or 'int8'")
         if not self.video_sample_fps > 0:
             raise ValueError("video_sample_fps must be more than 0")
+        for name in (
+            "max_header_bytes", "header_timeout", "keep_alive_timeout", "max_connections",
+            "max_video_seconds", "max_video_frames", "max_task_seconds",
+        ):  # fmt: skip
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be more than 0")
+        if self.quota_per_minute < 0 or self.max_held_polls < 0 or self.min_body_rate < 0:
+            raise ValueError("quota_per_minute, max_held_polls and min_body_rate must be 0 or more")

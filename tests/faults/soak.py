@@ -155,6 +155,7 @@ def soak(clients: int = 50, duration: float = 60.0, workers: int | None = None) 
         photo = work / "astronaut.png"
         photo.write_bytes(encode(astronaut()))
         extra = ["--workers", str(workers)] if workers is not None else []
+        extra += ["--quota-per-minute", "0"]  # a load generator: capacity, not the quota
         server = ServerProcess.serve(
             work / "data", free_port(), [TOKEN], work / "server.log", *extra
         )
