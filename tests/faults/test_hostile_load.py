@@ -130,11 +130,20 @@ def test_connections_past_the_limit_are_refused_503_with_retry_after(
     server: ServerProcess,
 ) -> None:
     held = [connect(server) for _ in range(150)]
+    for sock in held:  # answered, then kept alive (5 s): open, and not timed out meanwhile
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
     try:
         with connect(server) as extra:
+            extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
             answer = read_all(extra)
-        assert answer.startswith(b"HTTP/1.1 503 "), answer[:100]
+        assert answer.startswith(b"HTTP/1.1 503 "), answer[:100]  # read, then refused
         assert b"retry-after: 1" in answer.lower()
+        # Past a tenth more, a connection is closed unread.
+        beyond = [connect(server) for _ in range(15 + 5)]
+        closed = [read_all(sock) for sock in beyond[-5:]]
+        assert closed == [b""] * 5
+        for sock in beyond:
+            sock.close()
     finally:
         for sock in held:
             sock.close()

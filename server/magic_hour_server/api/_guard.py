@@ -96,6 +96,7 @@ class _Requests:
 class _Counter:
     def __init__(self) -> None:
         self.open = 0
+        self.refusing = 0  # past the limit, read up to their headers to be answered 503
         self.quiet = _Quiet()
 
 
@@ -128,24 +129,22 @@ class GuardedProtocol(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._counted = False
+        self._refusing = False
         self._body_started = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports do not subclass asyncio's; they do what asyncio.Transport does.
         self._transport = transport = cast(asyncio.Transport, transport)
         if self._counter.open >= self._limits.max_connections:
-            self._counter.quiet.warning(
-                self._loop, 503, f"answered 503: {self._counter.open} connections are open"
-            )
-            transport.write(
-                _answer(
-                    503,
-                    "Service Unavailable",
-                    f"Too many connections (the limit is {self._limits.max_connections})",
-                    "retry-after: 1\r\n",
-                )
-            )
-            transport.close()
+            # Past the limit, a connection is still read up to its request's headers (as
+            # bounded as any), so that the client reads the 503 instead of a reset. A
+            # tenth more are read so; past those, it is closed at once.
+            if self._counter.refusing >= max(1, self._limits.max_connections // 10):
+                transport.abort()
+                return
+            self._counter.refusing += 1
+            self._refusing = True
+            self._arm(self._limits.header_timeout, self._headers_late)
             return
         self._counter.open += 1
         self._counted = True
@@ -155,6 +154,9 @@ class GuardedProtocol(asyncio.Protocol):
         self._arm(self._limits.header_timeout, self._headers_late)
 
     def data_received(self, data: bytes) -> None:
+        if self._refusing:
+            self._refuse_when_read(data)
+            return
         if self._inner is None:
             return
         if self._parser is not None:
@@ -193,6 +195,28 @@ class GuardedProtocol(asyncio.Protocol):
             self._disarm()
         return False
 
+    def _refuse_when_read(self, data: bytes) -> None:
+        if self._parser is None:
+            return
+        before = self._requests.phase
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserError:
+            pass  # answered 503 all the same
+        else:
+            if self._check(before, len(data)) or self._requests.phase == "headers":
+                return
+        self._counter.quiet.warning(
+            self._loop, 503, f"answered 503: {self._counter.open} connections are open"
+        )
+        self._refuse(
+            503,
+            "Service Unavailable",
+            f"Too many connections (the limit is {self._limits.max_connections})",
+            "retry-after: 1\r\n",
+            log=False,
+        )
+
     def _headers_late(self) -> None:
         self._timer = None
         if self._requests.phase in ("idle", "headers"):
@@ -223,14 +247,17 @@ class GuardedProtocol(asyncio.Protocol):
             return
         self._arm(1.0, self._body_slow)
 
-    def _refuse(self, status: int, reason: str, message: str) -> None:
-        self._counter.quiet.warning(
-            self._loop, status, f"answered {status} and closed the connection: {message}"
-        )
+    def _refuse(
+        self, status: int, reason: str, message: str, extra: str = "", *, log: bool = True
+    ) -> None:
+        if log:
+            self._counter.quiet.warning(
+                self._loop, status, f"answered {status} and closed the connection: {message}"
+            )
         self._disarm()
         self._stop_watching()
         assert self._transport is not None
-        self._transport.write(_answer(status, reason, message))
+        self._transport.write(_answer(status, reason, message, extra))
         self._transport.close()
 
     def _arm(self, delay: float, then: Callable[[], None]) -> None:
@@ -251,6 +278,9 @@ class GuardedProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._refusing:
+            self._counter.refusing -= 1
+            self._refusing = False
         if self._counted:
             self._counter.open -= 1
             self._counted = False
