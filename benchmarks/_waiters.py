@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from ._common import MIB, Figure, Settings, median
+from ._common import MIB, Figure, Settings, Target, median
 from ._server import BenchServer
 
 SECTION = "8. Long-poll waiters"
@@ -107,14 +107,45 @@ def _request_cost(server: BenchServer, runs: int) -> dict[str, float]:
     return cost
 
 
+def _guard_cost(runs: int = 20000) -> float:
+    """Microseconds of CPU the connection limits (api/_guard) add to one request: its own
+    httptools parse of a typical task read, and the header timer armed and cancelled."""
+    import httptools
+    from magic_hour_server.api._guard import _Requests
+
+    request = (
+        b"GET /v1/face-detection/0b6a8c2e-4f5d-4c1e-9a57-3f0d2b1c9e88 HTTP/1.1\r\n"
+        b"Host: 127.0.0.1:8000\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\n"
+        b"Connection: keep-alive\r\nUser-Agent: magic-hour-python/0.1.0\r\n"
+        b"Authorization: Bearer 6f1b2c3d4e5f60718293a4b5c6d7e8f9\r\nPrefer: wait=5\r\n\r\n"
+    )
+
+    async def measure() -> float:
+        loop = asyncio.get_running_loop()
+        parser = httptools.HttpRequestParser(_Requests())
+        started = time.process_time()
+        for _ in range(runs):
+            timer = loop.call_later(10.0, int)
+            parser.feed_data(request)
+            timer.cancel()
+        return (time.process_time() - started) / runs * 1e6
+
+    return asyncio.run(measure())
+
+
 def run(settings: Settings, workdir: Path) -> list[Figure]:
     count = 200 if settings.quick else WAITERS
     with BenchServer(
-        workers=0, max_wait_seconds=60, allow_private_urls=True, max_held_polls=count + 100
+        workers=0,
+        max_wait_seconds=60,
+        allow_private_urls=True,
+        max_held_polls=count + 100,
+        max_connections=count + 100,
     ) as server:
         cost = _request_cost(server, 100 if settings.quick else 500)
         found = asyncio.run(_measure(server, count))
     per_waiter = (found["rss_during"] - found["rss_before"]) / count
+    guard_us = _guard_cost()
     context = (
         f"{count} requests held at once; server RSS {found['rss_before'] / MIB:.0f} -> "
         f"{found['rss_during'] / MIB:.0f} MiB; {found['answered_early']} answered before "
@@ -136,6 +167,16 @@ def run(settings: Settings, workdir: Path) -> list[Figure]:
             dict(cost),
         ),
         Figure(SECTION, "server CPU per POST (create)", cost["post_server_ms"], " ms"),
+        Figure(
+            SECTION,
+            "connection limits' CPU per request / server CPU per GET",
+            guard_us / (cost["get_server_ms"] * 1000),
+            "x",
+            Target("<=", 0.02),
+            f"{guard_us:.1f} us a request (api/_guard's own parse and header timer,"
+            f" measured in process) against {cost['get_server_ms'] * 1000:.0f} us per GET;"
+            " a photo's task costs over a hundred times a GET",
+        ),
         Figure(SECTION, "memory per held request", per_waiter / 1024, " KiB", None, context),
         Figure(
             SECTION,
