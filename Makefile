@@ -19,7 +19,7 @@ LOWEST := $(VENV)/lowest
 LOWEST_RESOLVE = $(UV) pip compile pyproject.toml --quiet \
 	--resolution lowest-direct --upgrade --python-version 3.11 --no-header
 
-.PHONY: help install lowest-lock test-lowest check generate check-generated update-spec check-package lint format test demo bench soak clean
+.PHONY: help install lowest-lock test-lowest check generate check-generated update-spec check-package lint format test demo drill bench bench-docs soak clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -99,8 +99,14 @@ check: install  ## the inner loop, about a minute: lint, then the unit, contract
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest -q -n 2 $(CHECK_TESTS)
 
+drill: install  ## the seven upstream changes of scripts/api_change_drill.py through update-spec and the tests (about 3 min)
+	$(BIN)/pytest -q -m drill tests/spec/test_drill.py
+
 bench: install  ## SDK overhead, latency, upload memory, throughput, detection speed, accuracy (ARGS="--only PART")
 	scripts/bench $(ARGS)
+
+bench-docs: install  ## quote a full bench run in README.md and docs/performance.md (RUN=bench-results.json records it first)
+	$(BIN)/python -m benchmarks._docs $(RUN)
 
 SOAK_ARGS ?= --clients 50 --duration 60
 CHAOS_ARGS ?= --clients 20 --duration 60
