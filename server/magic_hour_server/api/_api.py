@@ -20,6 +20,7 @@ from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
+from magic_hour_server._metrics import kind_of_target
 from magic_hour_server.api._logging import note_task_id
 from magic_hour_server.api._waiters import requested_wait
 from magic_hour_server.storage._storage import (
@@ -87,8 +88,12 @@ class Api:
             try:
                 return await anyio.to_thread.run_sync(call, *args)
             except Exception as exc:
-                if not database_went_away(exc) or time.monotonic() + delay > deadline:
+                if not database_went_away(exc):
                     raise
+                if time.monotonic() + delay > deadline:
+                    self._state.metrics.database_unavailable.inc()  # a 503 follows
+                    raise
+                self._state.metrics.database_waits.inc()
                 log.info("the task database is unavailable; trying again in %.1f s", delay)
             await anyio.sleep(delay)
             delay = min(delay * 2, 1.0)
@@ -152,6 +157,7 @@ class Api:
         if refusal is not None:
             return _unprocessable(refusal)
         self._state.pool.notify()
+        self._state.metrics.tasks_created.labels(kind_of_target(target)).inc()
         note_task_id(task_id)
         if key is None:
             return {"id": task_id, "credits_charged": 0}

@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from magic_hour_server._config import Settings
+from magic_hour_server._metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from magic_hour_server.api._api import Api
 from magic_hour_server.api._auth import bearer_handler, token_checker
 from magic_hour_server.api._direct import DirectOperations, routes_from
@@ -181,7 +182,14 @@ def create_app(
         return JSONResponse({"status": "not ready", "reason": problem}, status_code=503,
                             headers={"Retry-After": "1"})  # fmt: skip
 
+    async def metrics(_request: Request) -> Response:
+        # Outside the API document and its token, like /healthz: what Prometheus scrapes.
+        # The queue figures are read from the store, so in a thread.
+        text = await anyio.to_thread.run_sync(state.metrics.exposition)
+        return Response(text, media_type=METRICS_CONTENT_TYPE)
+
     app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
+    app.add_url_rule("/metrics", "metrics", metrics, methods=["GET"])
     app.add_url_rule("/readyz", "readyz", readyz, methods=["GET"])
     app.add_url_rule("/openapi.yaml", "openapi", openapi_yaml, methods=["GET"])
     guarded = RequestGuard(
@@ -192,5 +200,6 @@ def create_app(
         max_json_bytes=settings.max_json_bytes,
         body_timeout=settings.body_timeout,
         upload_prefix="/api-assets/",
+        metrics=state.metrics,
     )
     return CancelOnDisconnect(ScriptedResponses(guarded, state.outcomes)), state

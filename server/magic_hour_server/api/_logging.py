@@ -14,6 +14,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from magic_hour_server._metrics import Metrics, operation_of
+
 access_log = logging.getLogger("magic_hour_server.access")
 _request_notes: ContextVar[dict[str, str] | None] = ContextVar("request_notes", default=None)
 
@@ -40,12 +42,20 @@ class BodyTimeout(Exception):
 
 
 class RequestGuard:
-    """The outermost ASGI layer: access log, JSON body size limit, body read timeout."""
+    """The outermost ASGI layer: access log and request metrics, JSON body size limit,
+    body read timeout."""
 
     def __init__(
-        self, app: ASGIApp, *, max_json_bytes: int, body_timeout: float, upload_prefix: str
+        self,
+        app: ASGIApp,
+        *,
+        max_json_bytes: int,
+        body_timeout: float,
+        upload_prefix: str,
+        metrics: Metrics | None = None,
     ) -> None:
         self._app = app
+        self._metrics = metrics or Metrics()
         self._max_json = max_json_bytes
         self._timeout = body_timeout
         self._upload_prefix = upload_prefix
@@ -86,14 +96,25 @@ class RequestGuard:
             await self._app(scope, receive, send_logged)
         finally:
             _request_notes.reset(token)
+            seconds = time.perf_counter() - started
+            operation = operation_of(scope["method"], scope["path"])
+            self._metrics.requests.labels(operation, str(status)).inc()
+            self._metrics.request_seconds.labels(operation).observe(seconds)
             task = f" task={notes['task']}" if "task" in notes else ""
             access_log.info(
                 "%s %s %d %.1fms%s",
                 scope["method"],
                 scope["path"],
                 status,
-                (time.perf_counter() - started) * 1000,
+                seconds * 1000,
                 task,
+                # What `--log-format json` writes as fields of its own.
+                extra={
+                    "operation": operation,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 1),
+                    **({"task_id": notes["task"]} if "task" in notes else {}),
+                },
             )
 
     def _guard(self, receive: Receive, limited: bool) -> Receive:

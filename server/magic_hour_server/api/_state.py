@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from magic_hour_server._config import Settings
+from magic_hour_server._metrics import Metrics
 from magic_hour_server.api._quota import Quota
 from magic_hour_server.api._signing import Signer, load_or_create_key
 from magic_hour_server.api._waiters import TaskWaiters
@@ -30,16 +31,22 @@ class ServerState:
         self.waiters = TaskWaiters(limit=settings.max_held_polls)
         self.outcomes = ScriptedOutcomes()
         self.quota = Quota(settings.quota_per_minute)
+        self.metrics = Metrics()
         self.store = Store(
             settings.database or settings.data_dir / "tasks.sqlite3",
             on_change=self.waiters.changed,
             migrate=settings.role != "worker",
+            on_reclaim=self.metrics.leases_reclaimed.inc,
         )
+        if settings.role != "worker":  # the queue is the API processes' to report
+            self.metrics.watch_queue(self.store)
         claim_directory(settings.data_dir, self.store.identity())
         # In a cluster the directory is shared: a process starting leaves the others' writes.
         self.files = Files(settings.data_dir, shared=self.store.dialect != "sqlite")
         self.signer = Signer(load_or_create_key(settings.data_dir / "signing.key"))
-        self.pool = WorkerPool(settings, self.store, self.files, detector, self.outcomes)
+        self.pool = WorkerPool(
+            settings, self.store, self.files, detector, self.outcomes, self.metrics
+        )
         self.listener: Listener | None = None
         if self.store.dialect == "postgresql":
             self.listener = Listener(self.store.url, self.waiters.changed, self.pool.notify)

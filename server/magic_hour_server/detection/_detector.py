@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,8 @@ class FaceDetector:
         self._lean = _session(data, 1) if cores > 1 else self._session
         self._busy = 0
         self._busy_lock = threading.Lock()
+        self.on_inference: Callable[[float], None] | None = None
+        """Called with each `detect` call's seconds (the server's metrics set it)."""
 
     def _run(self, blob: npt.NDArray[np.float32], one_thread: bool) -> Any:
         with self._busy_lock:
@@ -126,6 +130,19 @@ class FaceDetector:
         """
         if image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"expected an H x W x 3 RGB image, got shape {image.shape}")
+        started = time.perf_counter()
+        found = self._detect(image, threshold, multi_scale, one_thread)
+        if self.on_inference is not None:
+            self.on_inference(time.perf_counter() - started)
+        return found
+
+    def _detect(
+        self,
+        image: npt.NDArray[np.uint8],
+        threshold: float,
+        multi_scale: bool | None,
+        one_thread: bool,
+    ) -> list[Detection]:
         height, width = image.shape[:2]
         if height == 0 or width == 0:
             return []

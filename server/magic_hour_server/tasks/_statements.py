@@ -39,6 +39,9 @@ CLAIMABLE = (
     .limit(1)
     .with_for_update(skip_locked=True)
 )
+QUEUE_STATS = sa.select(sa.func.count(), sa.func.min(tasks.c.created_at)).where(
+    tasks.c.status == "queued"
+)
 DELETE_FACES = faces.delete().where(faces.c.task_id == sa.bindparam("task_id"))
 CLAIM = (
     tasks.update()

@@ -55,15 +55,18 @@ class Store:
         on_change: Callable[[str], None] | None = None,
         *,
         migrate: bool = True,
+        on_reclaim: Callable[[], None] | None = None,
     ) -> None:
         """`database` is a SQLite file or a database URL. `on_change(task_id)` is called
         after each committed change to a task's status, progress or faces (from the thread
-        that made it). With `migrate`, the schema is brought up to date first."""
+        that made it). With `migrate`, the schema is brought up to date first.
+        `on_reclaim()` is called when a claim takes over a task whose lease ran out."""
         url = database if isinstance(database, str) else f"sqlite:///{database}"
         self.url = url
         self._engine = engine_for(url)
         self.dialect = self._engine.dialect.name
         self._on_change = on_change or (lambda _task_id: None)
+        self._on_reclaim = on_reclaim or (lambda: None)
         self._closed = threading.Event()
         # Built once: making a statement costs more than running it.
         self._face_upsert = sql.upsert(self.dialect, faces, sql.FACE_ROW, sql.FACE_KEY)
@@ -225,7 +228,9 @@ class Store:
         return self._claimed(row)
 
     def _claimed(self, row: Any) -> Task:
-        task_id, owner, _, target, threshold, _, _, created_at = row
+        task_id, owner, status, target, threshold, _, _, created_at = row
+        if status == "rendering":  # its worker's lease ran out: taken over
+            self._on_reclaim()
         self._on_change(task_id)
         return Task(task_id, owner, "rendering", target, threshold, 0.0, None, created_at)
 
@@ -360,6 +365,13 @@ class Store:
         if result.rowcount:
             self._on_change(task_id)
         return bool(result.rowcount)
+
+    def queue_stats(self) -> tuple[int, float | None]:
+        """How many tasks are queued, and when the oldest of them was created."""
+        with self._reading() as db:
+            count, oldest = db.execute(sql.QUEUE_STATS).one()
+            db.rollback()
+        return int(count), None if oldest is None else float(oldest)
 
     def has_queued(self) -> bool:
         with self._reading() as db:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from magic_hour_server._media import MediaError, kind_of
+from magic_hour_server._metrics import Metrics, kind_of_target
 from magic_hour_server.detection._face_quality import UsableLimits
 from magic_hour_server.detection._processing import process_image
 from magic_hour_server.storage._fetch import download, extension_of
@@ -155,9 +156,11 @@ class WorkerPool:
         files: Files,
         detector: Callable[[], FaceDetector],
         outcomes: ScriptedOutcomes | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._settings, self._store, self._files = settings, store, files
         self._detector = detector
+        self._metrics = metrics or Metrics()
         self._name = worker_name()
         self._outcomes = outcomes or ScriptedOutcomes()
         self._stop = threading.Event()
@@ -173,6 +176,7 @@ class WorkerPool:
                 self._files.remove(task_id)
                 log.info("task %s was interrupted; queued again", task_id)
         workers = 0 if self._settings.role == "api" else self._settings.workers
+        self._metrics.worker_slots.set(workers)
         for number in range(workers):
             name = f"{self._name}/{number}"
             thread = threading.Thread(
@@ -233,7 +237,7 @@ class WorkerPool:
             try:
                 # Partial crops of a run that died with its worker go; names are reused.
                 self._files.remove(task.id)
-                with heartbeat.holding(task.id):
+                with heartbeat.holding(task.id), self._metrics.worker_slots_busy.track_inprogress():
                     self._execute(task, worker)
             except Exception:
                 # Recording the outcome failed (a full disk, say). Keep this worker alive,
@@ -251,6 +255,8 @@ class WorkerPool:
 
     def _execute(self, task: Task, worker: str) -> None:
         started = time.monotonic()
+        kind = kind_of_target(task.target)
+        self._metrics.queued_seconds.labels(kind).observe(max(0.0, time.time() - task.created_at))
         script = self._outcomes.take_task()
         if script is not None:
             # A test asked for this task's outcome (`LocalServer.outcomes`).
@@ -258,7 +264,7 @@ class WorkerPool:
                 self._hand_back(task.id, worker)
                 return
             if script.failure is not None:
-                self._finish(task.id, script.failure, worker)
+                self._finish(task, script.failure, worker, started=started)
                 return
         try:
             found = self._detect(task, worker)
@@ -267,7 +273,7 @@ class WorkerPool:
                 self._hand_back(task.id, worker)
             return
         except MediaError as err:
-            self._finish(task.id, str(err), worker)
+            self._finish(task, str(err), worker, started=started)
         except Exception as err:
             if database_went_away(err):
                 # The database went away (a restart, a crash, a failover), not the input's
@@ -276,9 +282,9 @@ class WorkerPool:
                 return
             # A bug, not the input's fault: keep the worker alive and say so on the task.
             log.exception("task %s failed", task.id)
-            self._finish(task.id, "the detection failed unexpectedly", worker)
+            self._finish(task, "the detection failed unexpectedly", worker, started=started)
         else:
-            self._finish(task.id, None, worker, found)
+            self._finish(task, None, worker, found, started=started)
         log.info("task %s done in %.2f s", task.id, time.monotonic() - started)
 
     def _hand_back(self, task_id: str, worker: str) -> None:
@@ -290,12 +296,22 @@ class WorkerPool:
             log.warning("task %s: cannot hand it back; its lease runs out instead", task_id)
 
     def _finish(
-        self, task_id: str, error: str | None, worker: str, found: list[Face] | None = None
+        self,
+        task: Task,
+        error: str | None,
+        worker: str,
+        found: list[Face] | None = None,
+        *,
+        started: float,
     ) -> None:
         if self._stop.is_set():
             return
-        if not self._store.finish(task_id, error_message=error, worker=worker, found=found or []):
-            log.warning("task %s was taken over by another worker; its outcome stands", task_id)
+        if not self._store.finish(task.id, error_message=error, worker=worker, found=found or []):
+            log.warning("task %s was taken over by another worker; its outcome stands", task.id)
+            return
+        kind = kind_of_target(task.target)
+        self._metrics.tasks_finished.labels(kind, "error" if error else "complete").inc()
+        self._metrics.running_seconds.labels(kind).observe(time.monotonic() - started)
 
     def _detect(self, task: Task, worker: str) -> list[Face]:
         """Run the detection; the faces whose records are left for `finish` to store.
@@ -303,6 +319,8 @@ class WorkerPool:
         settings = self._settings
         deadline = time.monotonic() + settings.max_task_seconds
         source, downloaded = self._input(task, deadline)
+        detector = self._detector()
+        detector.on_inference = self._metrics.inference_seconds.observe
         try:
             kind = kind_of(source, source.suffix)
             sink = _TaskSink(
@@ -311,7 +329,7 @@ class WorkerPool:
             if kind == "video":
                 process_video(
                     source,
-                    self._detector(),
+                    detector,
                     task.threshold,
                     sink,
                     sample_fps=settings.video_sample_fps,
@@ -324,7 +342,7 @@ class WorkerPool:
                     ),
                 )
             else:
-                process_image(source, self._detector(), task.threshold, sink)
+                process_image(source, detector, task.threshold, sink)
         finally:
             if downloaded:
                 source.unlink(missing_ok=True)
