@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import ipaddress
 import logging
 import sys
 from pathlib import Path
 from typing import Any
+
+from magic_hour_server._limits import add_limit_arguments, limit_settings, room_for_connections
+from magic_hour_server._logs import announce, configure
 
 
 def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,6 +98,22 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         ),
     )
     parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help=(
+            "--role worker: serve Prometheus metrics on this port (at /metrics, on --host); "
+            "API processes serve them at /metrics on their own port"
+        ),
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="log lines as readable text (default) or one JSON object per line",
+    )
+    parser.add_argument(
         "--max-wait",
         type=float,
         default=30.0,
@@ -126,60 +144,7 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
             "for a face swap, which are left out by default (photos always list every face)"
         ),
     )
-    _add_limits(parser)
-
-
-# Limits against hostile or broken clients; each flag sets the `Settings` field of its name.
-_LIMITS: dict[str, tuple[type[int] | type[float], str]] = {
-    "max_header_bytes": (int, "a request's headers past this are answered 431"),
-    "header_timeout": (float, "seconds a request or a new connection has to send its headers"),
-    "keep_alive_timeout": (int, "seconds an idle kept-alive connection stays open"),
-    "min_body_rate": (float, "bytes a second a request body must average after body-timeout"),
-    "body_timeout": (float, "seconds a request body may wait for its next bytes"),
-    "max_connections": (int, "connections open at once per process; past it, 503"),
-    "max_held_polls": (int, "reads held by 'Prefer: wait' at once; past it, answered at once"),
-    "quota_per_minute": (int, "creates and upload URLs per key a minute, per process (0: none)"),
-    "max_video_seconds": (float, "a longer video ends in error"),
-    "max_video_frames": (int, "a video with more frames ends in error"),
-    "max_task_seconds": (float, "a task running longer ends in error (its download included)"),
-}
-
-
-def _add_limits(parser: argparse.ArgumentParser) -> None:
-    from magic_hour_server._config import Settings
-
-    defaults = {field.name: field.default for field in dataclasses.fields(Settings)}
-    group = parser.add_argument_group(
-        "limits", "against hostile or broken clients (docs/reliability.md, Limits)"
-    )
-    for name, (kind, meaning) in _LIMITS.items():
-        group.add_argument(
-            "--" + name.replace("_", "-"),
-            dest=name,
-            type=kind,
-            default=defaults[name],
-            metavar="N",
-            help=f"{meaning} (default {defaults[name]:g})",
-        )
-
-
-def _room_for_connections(wanted: int) -> None:
-    """Raise this process's open-file limit (as far as its hard limit allows) so that
-    `--max-connections` sockets fit beside the database and the files; say so when not."""
-    import resource
-
-    need = wanted + 256
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY or soft >= need:
-        return
-    raised = need if hard == resource.RLIM_INFINITY else min(need, hard)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
-    if raised < need:
-        logging.getLogger("magic_hour_server").warning(
-            "open files are limited to %d: lower --max-connections to %d or raise the limit",
-            raised,
-            max(1, raised - 256),
-        )
+    add_limit_arguments(parser)
 
 
 def _url_host(host: str) -> str:
@@ -225,6 +190,13 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.metrics_port is not None and args.role != "worker":
+        print(
+            "magic-hour serve: --metrics-port is for --role worker; this process serves "
+            f"/metrics on its own port ({args.port})",
+            file=sys.stderr,
+        )
+        return 2
     tokens = given or [generate_token()]
     public_url = args.public_url or f"http://{_url_host(args.host)}:{args.port}"
     try:
@@ -232,8 +204,8 @@ def run_serve(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"magic-hour serve: {err}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    _room_for_connections(settings.max_connections)
+    configure(args.log_format)
+    room_for_connections(settings.max_connections)
     # Alembic narrates each step of a migration (plugins, dialect, DDL mode); the store
     # logs one line per migration run instead.
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -243,6 +215,17 @@ def run_serve(args: argparse.Namespace) -> int:
     from magic_hour_server.detection._onnx_graph import ModelFileError
     from magic_hour_server.tasks._database import DatabaseError
 
+    if args.metrics_port is not None:
+        # A busy metrics port is refused before anything starts (it is bound again below).
+        try:
+            _listen(args.host, args.metrics_port).close()
+        except OSError as err:
+            print(
+                f"magic-hour serve: cannot serve metrics on {args.host} port "
+                f"{args.metrics_port}: {err.strerror or err} (choose another --metrics-port)",
+                file=sys.stderr,
+            )
+            return 2
     listener = None
     if settings.role != "worker":
         # The port first: a busy one is refused before anything is announced or started.
@@ -266,9 +249,20 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"magic-hour serve: {scrub(str(err), args.database)}", file=sys.stderr)
         return 2
     if listener is None:
+        if args.metrics_port is not None:
+            try:
+                _serve_metrics(state, args.host, args.metrics_port)
+            except OSError as err:
+                state.stop()
+                print(
+                    f"magic-hour serve: cannot serve metrics on {args.host} port "
+                    f"{args.metrics_port}: {err.strerror or err} (choose another --metrics-port)",
+                    file=sys.stderr,
+                )
+                return 2
         return _run_worker(state)
-    print(f"Magic Hour local server on {public_url}", file=sys.stderr)
-    print(f"Data directory: {settings.data_dir}", file=sys.stderr)
+    announce(f"Magic Hour local server on {public_url}")
+    announce(f"Data directory: {settings.data_dir}")
     if not given:
         _announce_generated_token(tokens[0], settings.data_dir)
     Server(config(app, settings, host=args.host, port=args.port), state.waiters).run(
@@ -302,7 +296,15 @@ def _announce_generated_token(token: str, data_dir: Path) -> None:
         print(f"API key (generated for this run): {token}", file=sys.stderr)
         return
     path = write_generated_token(data_dir, token)
-    print(f"API key (generated for this run): in {path} (chmod 600)", file=sys.stderr)
+    announce(f"API key (generated for this run): in {path} (chmod 600)")
+
+
+def _serve_metrics(state: Any, host: str, port: int) -> None:
+    """A worker's /metrics, from a thread (prometheus_client's own HTTP server)."""
+    from prometheus_client import start_http_server
+
+    start_http_server(port, addr=host, registry=state.metrics.registry)
+    announce(f"Metrics on http://{_url_host(host)}:{port}/metrics")
 
 
 def _run_worker(state: Any) -> int:
@@ -324,10 +326,10 @@ def _run_worker(state: Any) -> int:
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, on_signal)
     state.start()
-    print("Magic Hour worker started", file=sys.stderr)
+    announce("Magic Hour worker started")
     while not stop.wait(0.5):
         pass
-    print("Magic Hour worker stopping: finishing or handing back its tasks", file=sys.stderr)
+    announce("Magic Hour worker stopping: finishing or handing back its tasks")
     state.stop()
     return 0
 
@@ -352,5 +354,5 @@ def _settings(args: argparse.Namespace, tokens: list[str], public_url: str) -> A
         lease_seconds=args.lease_seconds,
         database_wait_seconds=args.database_wait,
         shutdown_grace_seconds=args.shutdown_grace,
-        **{name: getattr(args, name) for name in _LIMITS},
+        **limit_settings(args),
     )

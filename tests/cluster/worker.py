@@ -14,8 +14,13 @@ from tests.faults._process import magic_hour_command
 class Worker:
     """`magic-hour serve --role worker`: no HTTP, so started and checked by its log."""
 
-    def __init__(self, database: str, data_dir: Path, log: Path, *extra: str) -> None:
+    def __init__(
+        self, database: str, data_dir: Path, log: Path, *extra: str, metrics_port: int | None = None
+    ) -> None:
         command = [*magic_hour_command(), "serve", "--role", "worker", "--database", database]
+        self.metrics_url = None if metrics_port is None else f"http://127.0.0.1:{metrics_port}"
+        if metrics_port is not None:
+            extra = (*extra, "--metrics-port", str(metrics_port))
         command += ["--data-dir", str(data_dir), "--workers", "1", *extra]
         with log.open("ab") as out:
             self.process = subprocess.Popen(
