@@ -19,6 +19,10 @@ LOWEST := $(VENV)/lowest
 LOWEST_RESOLVE = $(UV) pip compile pyproject.toml --quiet \
 	--resolution lowest-direct --upgrade --python-version 3.11 --no-header
 
+# promtool checks the alert rules in deploy/prometheus; it comes from Debian's prometheus
+# package, unpacked into .venv (no system install; apt-get download needs no root).
+PROMTOOL := $(VENV)/prometheus/usr/bin/promtool
+
 .PHONY: help install lowest-lock test-lowest check generate check-generated update-spec check-package lint format test demo drill bench bench-docs soak clean
 
 help:  ## list the commands
@@ -39,10 +43,26 @@ $(OFFICIAL_SDK)/.installed: $(VENV)/.installed Makefile
 	$(UV) pip install --quiet --python $(OFFICIAL_SDK)/bin/python "magic-hour==$(OFFICIAL_SDK_VERSION)"
 	@touch $@
 
+$(PROMTOOL):
+	@if command -v apt-get >/dev/null && command -v dpkg >/dev/null; then \
+		mkdir -p $(VENV)/prometheus && cd $(VENV)/prometheus \
+		&& { apt-get download -qq prometheus 2>/dev/null \
+		     || { apt-get update -qq && apt-get download -qq prometheus; }; } \
+		&& dpkg -x prometheus_*.deb . && rm -f prometheus_*.deb; \
+	else \
+		echo "promtool: no apt-get here; the alert rule tests say so (Debian's prometheus package ships it)"; \
+	fi
+
 lowest-lock: install  ## re-resolve requirements/lowest-*.txt at the lowest versions pyproject.toml accepts
 	$(LOWEST_RESOLVE) requirements/test-tools.txt -o requirements/lowest-sdk.txt
 	$(LOWEST_RESOLVE) requirements/test-tools-server.txt --extra server --extra contract \
 		-o requirements/lowest-server.txt
+
+# With the extras at their floors: the SDK against the real server, the plugin, the CLI's
+# previews (Pillow) and one whole run, and the contract command (schemathesis).
+LOWEST_SERVER_TESTS := tests/e2e tests/plugin tests/cli/test_preview.py \
+	tests/cli/test_cli_e2e.py::test_a_failing_input_does_not_stop_the_others \
+	tests/cli/test_contract_command.py::test_the_embedded_server_keeps_the_contract
 
 $(LOWEST)-%/.installed: requirements/lowest-%.txt $(VENV)/.installed
 	$(UV) venv --quiet --allow-existing --python "$(BIN)/python" $(LOWEST)-$*
@@ -50,9 +70,9 @@ $(LOWEST)-%/.installed: requirements/lowest-%.txt $(VENV)/.installed
 	$(UV) pip install --quiet --python $(LOWEST)-$*/bin/python --no-deps -e .
 	@touch $@
 
-test-lowest: $(LOWEST)-sdk/.installed $(LOWEST)-server/.installed  ## the SDK's unit tests with the base install alone, and the end-to-end and CLI tests with the extras, all at their lowest versions
+test-lowest: $(LOWEST)-sdk/.installed $(LOWEST)-server/.installed  ## the SDK's unit tests with the base install alone; with the extras, the end-to-end tests, the plugin and the CLI's previews, a run and its contract command; all at their lowest versions
 	$(LOWEST)-sdk/bin/python -m pytest -q -p no:cacheprovider tests/unit
-	$(LOWEST)-server/bin/python -m pytest -q -p no:cacheprovider -n 3 tests/e2e tests/cli tests/plugin
+	$(LOWEST)-server/bin/python -m pytest -q -p no:cacheprovider -n 3 $(LOWEST_SERVER_TESTS)
 
 generate: install  ## build openapi/face-detection.yaml (upstream + overlay), the client, docs/reference/
 	$(BIN)/python -m scripts.apispec generate
@@ -86,7 +106,7 @@ check-package: install  ## build the wheel and sdist, install the wheel in a fre
 	UV="$(UV)" scripts/check-package
 
 # Four pytest workers on two cores: much of the suite waits on servers and subprocesses.
-test: install lint check-generated check-package test-lowest  ## the whole suite: lint, check-generated, the package, the lowest versions, pytest
+test: install $(PROMTOOL) lint check-generated check-package test-lowest  ## the whole suite: lint, check-generated, the package, the lowest versions, pytest
 	$(BIN)/pytest -n 4
 
 # The inner loop: what a change to the SDK, the CLI or the spec tooling most often breaks.

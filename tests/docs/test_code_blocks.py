@@ -54,11 +54,15 @@ RUN_ELSEWHERE = {
     "MAGIC_HOUR_SERVER_TOKENS=$KEY magic-hour serve --role": "tests/cluster/test_cluster.py",
     'MAGIC_HOUR_SERVER_TOKENS="$T" magic-hour serve --role': "tests/cluster/test_cluster.py",
     "magic-hour serve --role worker": "tests/cluster/test_cluster.py",
+    "magic-hour serve --role api": "needs PostgreSQL: tests/cluster/test_metrics.py runs api and"
+    " worker roles with --log-format json and --metrics-port",
+    "prometheus --config.file": "a Prometheus server; tests/deploy/test_monitoring.py checks"
+    " the configuration with promtool",
     "MAGIC_HOUR_TOKEN=... docker compose": "needs Docker, which this machine lacks",
     "docker compose": "needs Docker, which this machine lacks",
     ".venv/bin/pytest tests/faults": "a part of make test",
-    ".venv/bin/python -m tests.faults.hostile --write": "rewrites the doc; the table it writes"
-    " is held equal to the test's cases by tests/faults/test_hostile.py",
+    ".venv/bin/python -m tests.faults.hostile": "runs the hostile-input cases, as"
+    " tests/faults/test_hostile.py does, which also holds the table in the doc equal to them",
 }
 
 # (text in a block, what runs instead, why).
@@ -75,11 +79,6 @@ REPLACEMENTS = [
         "<token>",
         '"$(cat "$XDG_DATA_HOME/magic-hour-server/generated-api-key")"',
         "the key `serve` wrote where the doc says",
-    ),
-    (
-        ".venv/bin/python -m tests.faults.hostile",
-        f"{sys.executable} -m tests.faults.hostile",
-        "this checkout's environment, wherever it lives",
     ),
 ]
 
