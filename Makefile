@@ -59,8 +59,11 @@ lowest-lock: install  ## re-resolve requirements/lowest-*.txt at the lowest vers
 		-o requirements/lowest-server.txt
 
 # With the extras at their floors: the SDK against the real server, the plugin, the CLI's
-# previews (Pillow) and one whole run, and the contract command (schemathesis).
-LOWEST_SERVER_TESTS := tests/e2e tests/plugin tests/cli/test_preview.py \
+# unit tests (previews: Pillow), one whole CLI run and the contract command (schemathesis).
+# The CLI's other end-to-end runs exercise the same libraries; they run at uv.lock's versions.
+LOWEST_SERVER_TESTS := tests/e2e tests/plugin tests/cli/test_detect_unit.py \
+	tests/cli/test_outputs.py tests/cli/test_preview.py tests/cli/test_progress.py \
+	tests/cli/test_report.py \
 	tests/cli/test_cli_e2e.py::test_a_failing_input_does_not_stop_the_others \
 	tests/cli/test_contract_command.py::test_the_embedded_server_keeps_the_contract
 
