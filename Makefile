@@ -23,7 +23,7 @@ LOWEST_RESOLVE = $(UV) pip compile pyproject.toml --quiet \
 # package, unpacked into .venv (no system install; apt-get download needs no root).
 PROMTOOL := $(VENV)/prometheus/usr/bin/promtool
 
-.PHONY: help install lowest-lock test-lowest check generate check-generated update-spec check-package lint format test demo drill bench bench-docs soak clean
+.PHONY: help install lowest-lock test-lowest check generate check-generated update-spec check-package lint format test test-suite demo drill bench bench-docs soak clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -109,8 +109,15 @@ check-package: install  ## build the wheel and sdist, install the wheel in a fre
 	UV="$(UV)" scripts/check-package
 
 # Four pytest workers on two cores: much of the suite waits on servers and subprocesses.
-test: install $(PROMTOOL) lint check-generated check-package test-lowest  ## the whole suite: lint, check-generated, the package, the lowest versions, pytest
-	$(BIN)/pytest -n 4
+# The five parts share the two cores: much of each waits on servers, subprocesses and
+# disks, so they run side by side (each one's output kept together), pytest's own tests on
+# three workers that steal work from each other, so that no long test ends the run alone.
+test: install $(PROMTOOL)  ## the whole suite: lint, check-generated, the package, the lowest versions, pytest
+	$(MAKE) --no-print-directory -j5 --output-sync=target \
+		lint check-generated check-package test-lowest test-suite
+
+test-suite: install
+	$(BIN)/pytest -n 3 --dist worksteal
 
 # The inner loop: what a change to the SDK, the CLI or the spec tooling most often breaks.
 CHECK_TESTS := tests/unit tests/contract tests/spec/test_changes.py tests/spec/test_replay.py \

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from ._common import MIB, Figure, Settings, Target, median
+from ._common import MIB, Figure, Settings, median
 from ._server import BenchServer
 
 SECTION = "8. Long-poll waiters"
@@ -107,7 +107,7 @@ def _request_cost(server: BenchServer, runs: int) -> dict[str, float]:
     return cost
 
 
-def _guard_cost(runs: int = 20000) -> float:
+def guard_cost(runs: int = 20000) -> float:
     """Microseconds of CPU the connection limits (api/_guard) add to one request: its own
     httptools parse of a typical task read, and the header timer armed and cancelled."""
     import httptools
@@ -133,7 +133,25 @@ def _guard_cost(runs: int = 20000) -> float:
     return asyncio.run(measure())
 
 
-def _metrics_cost(runs: int = 20000) -> float:
+def metrics_task_cost(runs: int = 20000) -> float:
+    """Microseconds of CPU the metrics add to one task beyond its requests: created,
+    queued time, a slot held, an inference, running time and outcome."""
+    from magic_hour_server._metrics import Metrics, kind_of_target
+
+    metrics = Metrics()
+    started = time.process_time()
+    for _ in range(runs):
+        kind = kind_of_target("api-assets/0b6a8c2e/input.jpg")
+        metrics.tasks_created.labels(kind).inc()
+        metrics.queued_seconds.labels(kind).observe(0.01)
+        with metrics.worker_slots_busy.track_inprogress():
+            metrics.inference_seconds.observe(0.02)
+        metrics.tasks_finished.labels(kind, "complete").inc()
+        metrics.running_seconds.labels(kind).observe(0.05)
+    return (time.process_time() - started) / runs * 1e6
+
+
+def metrics_cost(runs: int = 20000) -> float:
     """Microseconds of CPU the metrics add to one request as the server records them (its
     operation named, a counter and a histogram updated), measured in process."""
     from magic_hour_server._metrics import Metrics, operation_of
@@ -160,7 +178,7 @@ def run(settings: Settings, workdir: Path) -> list[Figure]:
         cost = _request_cost(server, 100 if settings.quick else 500)
         found = asyncio.run(_measure(server, count))
     per_waiter = (found["rss_during"] - found["rss_before"]) / count
-    guard_us, metrics_us = _guard_cost(), _metrics_cost()
+    guard_us, metrics_us = guard_cost(), metrics_cost()
     context = (
         f"{count} requests held at once; server RSS {found['rss_before'] / MIB:.0f} -> "
         f"{found['rss_during'] / MIB:.0f} MiB; {found['answered_early']} answered before "
@@ -187,20 +205,20 @@ def run(settings: Settings, workdir: Path) -> list[Figure]:
             "connection limits' CPU per request / server CPU per GET",
             guard_us / (cost["get_server_ms"] * 1000),
             "x",
-            Target("<=", 0.02),
+            None,
             f"{guard_us:.1f} us a request (api/_guard's own parse and header timer,"
             f" measured in process) against {cost['get_server_ms'] * 1000:.0f} us per GET;"
-            " a photo's task costs over a hundred times a GET",
+            " per image: section 4",
         ),
         Figure(
             SECTION,
             "metrics' CPU per request / server CPU per GET",
             metrics_us / (cost["get_server_ms"] * 1000),
             "x",
-            Target("<=", 0.03),
+            None,
             f"{metrics_us:.1f} us a request (operation, counter, histogram; measured in"
-            f" process) against {cost['get_server_ms'] * 1000:.0f} us per GET; a photo's"
-            " task adds five observations more, over a hundred GETs' worth of CPU",
+            f" process) against {cost['get_server_ms'] * 1000:.0f} us per GET; per image:"
+            " section 4",
         ),
         Figure(SECTION, "memory per held request", per_waiter / 1024, " KiB", None, context),
         Figure(

@@ -5,7 +5,8 @@ server started for the purpose. What a block names that this machine cannot reac
 hosted API, `/path/to/...`) is replaced by the nearest real thing, each replacement listed
 in `REPLACEMENTS` with why. A command that cannot run inside a test (it is the test
 suite, it installs into this environment, it needs Docker or a database host named
-`db`) is in `RUN_ELSEWHERE` with the test that runs it. A new command in the docs fails
+`db`) is in `RUN_ELSEWHERE` with the test that runs it. A command written on two pages
+runs once, with its first block. A new command in the docs fails
 here until it runs or is listed. The reference pages' examples run in
 test_reference_examples.py, the pytest-plugin example in tests/plugin.
 """
@@ -121,6 +122,16 @@ def commands(code: str) -> list[str]:
     return found
 
 
+def _first_blocks() -> dict[str, str]:
+    """Each command's first block (a command written on two pages runs once)."""
+    first: dict[str, str] = {}
+    for block in ALL:
+        if block.language == "sh":
+            for command in commands(block.code):
+                first.setdefault(command, block.where)
+    return first
+
+
 def elsewhere(command: str) -> str | None:
     return next((why for start, why in RUN_ELSEWHERE.items() if command.startswith(start)), None)
 
@@ -188,7 +199,7 @@ def run_shell(block: Block, env: dict[str, str], cwd: Path) -> list[str]:
     port = str(free_port())
     try:
         for command in commands(block.code):
-            if elsewhere(command):
+            if not runs_here(block, command):
                 continue
             line = replaced(command).replace("8000", port)
             if " serve" in line:
@@ -264,7 +275,14 @@ def test_every_command_runs_here_or_names_where() -> None:
     assert used_replacements == {old for old, _new, _why in REPLACEMENTS}
 
 
-SHELL = [b for b in ALL if b.language == "sh" and any(not elsewhere(c) for c in commands(b.code))]
+FIRST = _first_blocks()
+
+
+def runs_here(block: Block, command: str) -> bool:
+    return not elsewhere(command) and FIRST[command] == block.where
+
+
+SHELL = [b for b in ALL if b.language == "sh" and any(runs_here(b, c) for c in commands(b.code))]
 
 
 @pytest.mark.parametrize("block", SHELL, ids=[b.where for b in SHELL])

@@ -2,10 +2,11 @@
 realistic upstream change is classified as the rules say, and only a breaking one breaks
 more than a few tests (docs/api-changes.md has the figures).
 
-`make test` runs two changes, one compatible and one breaking, through the whole path
-(vendor, rebuild, regenerate, report, the unit and contract tests on the result); the
-seven changes run in `make drill` (three minutes of CPU). How each shape is classified is
-tested without the drill, in test_changes.py.
+`make test` runs one compatible change through the whole path (vendor, rebuild,
+regenerate, report, the unit and contract tests on the result: none may break); the seven
+changes, breaking ones included, run in `make drill` (three minutes of CPU). How each shape
+is classified is tested without the drill, in test_changes.py, and a breaking update's exit
+1 in test_update_spec.py.
 """
 
 from __future__ import annotations
@@ -34,15 +35,12 @@ def drill(tmp_path: Path, *changes: str) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.timeout(600)
-def test_a_compatible_and_a_breaking_change_through_make_update_spec(tmp_path: Path) -> None:
-    results = drill(tmp_path, "new-error-status", "renamed-response-field")
-    compatible, breaking = results["new-error-status"], results["renamed-response-field"]
-    assert compatible["update_exit"] == 0, (compatible["report"], compatible["update_errors"])
-    assert compatible["passed"] > 350, compatible["tests"]
-    assert compatible["failed"] + compatible["errors"] == 0, compatible["failed_tests"]
-    assert "response 429 added (body: ErrorMessage)" in compatible["report"]
-    assert breaking["update_exit"] == 1, breaking["report"]
-    assert breaking["failed"] + breaking["errors"] > 0, breaking["tests"]
+def test_a_compatible_change_through_make_update_spec_breaks_no_test(tmp_path: Path) -> None:
+    (result,) = drill(tmp_path, "new-error-status").values()
+    assert result["update_exit"] == 0, (result["report"], result["update_errors"])
+    assert result["passed"] > 350, result["tests"]
+    assert result["failed"] + result["errors"] == 0, result["failed_tests"]
+    assert "response 429 added (body: ErrorMessage)" in result["report"]
 
 
 # Seven changes, each a `make update-spec` and a run of about 470 tests: minutes, not the
