@@ -58,10 +58,11 @@ lowest-lock: install  ## re-resolve requirements/lowest-*.txt at the lowest vers
 	$(LOWEST_RESOLVE) requirements/test-tools-server.txt --extra server --extra contract \
 		-o requirements/lowest-server.txt
 
-# With the extras at their floors: the SDK against the real server, the plugin, the CLI's
-# unit tests (previews: Pillow), one whole CLI run and the contract command (schemathesis).
-# The CLI's other end-to-end runs exercise the same libraries; they run at uv.lock's versions.
-LOWEST_SERVER_TESTS := tests/e2e tests/plugin tests/cli/test_detect_unit.py \
+# With the extras at their floors: the SDK against the real server, the CLI's unit tests
+# (previews: Pillow), one whole CLI run and the contract command (schemathesis). The CLI's
+# other end-to-end runs and the pytest plugin exercise the same libraries; they run at
+# uv.lock's versions (the plugin also from the built wheel, in check-package).
+LOWEST_SERVER_TESTS := tests/e2e tests/cli/test_detect_unit.py \
 	tests/cli/test_outputs.py tests/cli/test_preview.py tests/cli/test_progress.py \
 	tests/cli/test_report.py \
 	tests/cli/test_cli_e2e.py::test_a_failing_input_does_not_stop_the_others \
@@ -73,7 +74,7 @@ $(LOWEST)-%/.installed: requirements/lowest-%.txt $(VENV)/.installed
 	$(UV) pip install --quiet --python $(LOWEST)-$*/bin/python --no-deps -e .
 	@touch $@
 
-test-lowest: $(LOWEST)-sdk/.installed $(LOWEST)-server/.installed  ## the SDK's unit tests with the base install alone; with the extras, the end-to-end tests, the plugin and the CLI's previews, a run and its contract command; all at their lowest versions
+test-lowest: $(LOWEST)-sdk/.installed $(LOWEST)-server/.installed  ## the SDK's unit tests with the base install alone; with the extras, the end-to-end tests, the CLI's unit tests, a run and its contract command; all at their lowest versions
 	$(LOWEST)-sdk/bin/python -m pytest -q -p no:cacheprovider tests/unit
 	$(LOWEST)-server/bin/python -m pytest -q -p no:cacheprovider -n 3 $(LOWEST_SERVER_TESTS)
 
