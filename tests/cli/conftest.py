@@ -14,10 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MAGIC_HOUR = Path(sys.executable).with_name("magic-hour")
 
 
-@pytest.fixture(scope="session")
-def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """astronaut.png (1 face), group.jpg (5 faces), two-people.mp4 (2 people)."""
-    directory = tmp_path_factory.mktemp("samples")
+def make_samples(directory: Path) -> Path:
+    """The demo's samples in `directory`: astronaut.png (1 face), group.jpg (5 faces),
+    two-people.mp4 (2 people)."""
     subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "demo_samples.py"), str(directory)],
         check=True,
@@ -25,6 +24,12 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=120,
     )
     return directory
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """astronaut.png (1 face), group.jpg (5 faces), two-people.mp4 (2 people)."""
+    return make_samples(tmp_path_factory.mktemp("samples"))
 
 
 def clean_env(**extra: str) -> dict[str, str]:

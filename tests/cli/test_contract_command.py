@@ -3,6 +3,7 @@ with bad input."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -53,7 +54,8 @@ def test_the_embedded_server_keeps_the_contract(tmp_path: Path) -> None:
 )
 def test_a_broken_deployment_is_caught(fault: str, found: str) -> None:
     with broken_server(fault) as url:
-        run = contract("--base-url", url, "--token", TOKEN)
+        # The token through the environment, as the docs say: never on a command line.
+        run = contract("--base-url", url, env={**os.environ, "MAGIC_HOUR_API_TOKEN": TOKEN})
     output = run.stdout + run.stderr
     assert run.returncode == 1, output
     assert found in output
@@ -73,7 +75,9 @@ def test_an_unreachable_url_is_one_line_and_exit_2() -> None:
 
 def test_a_refused_token_is_one_line_and_exit_2() -> None:
     with broken_server("none") as url:
-        run = contract("--base-url", url, "--token", "not-the-token")
+        run = contract(
+            "--base-url", url, env={**os.environ, "MAGIC_HOUR_API_TOKEN": "not-the-token"}
+        )
     assert run.returncode == 2
     assert run.stderr.strip() == f"magic-hour contract: {url} refused the token (401)"
 

@@ -18,12 +18,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 
 def serve(*arguments: str | Path) -> subprocess.CompletedProcess[str]:
-    command = [*magic_hour_command(), "serve", "--port", str(free_port()), "--token", "t-0123"]
+    command = [*magic_hour_command(), "serve", "--port", str(free_port())]
     return subprocess.run(
         [*command, *map(str, arguments)],
         capture_output=True,
         text=True,
-        env=clean_env(),
+        env=clean_env(MAGIC_HOUR_SERVER_TOKENS="t-0123"),
         timeout=90,
     )
 

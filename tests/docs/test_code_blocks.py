@@ -30,6 +30,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.cli.conftest import make_samples
+
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,13 +154,7 @@ def free_port() -> int:
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The files the docs name: photo.jpg, 1234.png, group.png, clip.mp4."""
     folder = tmp_path_factory.mktemp("docs")
-    samples = tmp_path_factory.mktemp("samples")
-    subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "demo_samples.py"), str(samples)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    samples = make_samples(tmp_path_factory.mktemp("samples"))
     from PIL import Image
 
     shutil.copy(samples / "group.jpg", folder / "photo.jpg")

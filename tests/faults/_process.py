@@ -64,9 +64,8 @@ class ServerProcess:
         """`python -m tests.faults._serve`: the server with limits the CLI does not expose."""
         command = [sys.executable, "-m", "tests.faults._serve", "--port", str(port)]
         command += ["--data-dir", str(data_dir)]
-        for token in tokens:
-            command += ["--token", token]
-        return cls([*command, *extra], port, log_path)
+        env = {"MAGIC_HOUR_SERVER_TOKENS": ",".join(tokens)}
+        return cls([*command, *extra], port, log_path, env)
 
     @property
     def pid(self) -> int:

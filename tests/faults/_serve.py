@@ -1,7 +1,7 @@
 """Run the server like `magic-hour serve`, with limits the CLI does not expose.
 
-    python -m tests.faults._serve --port P --data-dir D --token T [--max-upload-bytes N]
-        [--pretend-public 127.0.0.77] [--set SETTING=VALUE ...]
+    MAGIC_HOUR_SERVER_TOKENS=T1,T2 python -m tests.faults._serve --port P --data-dir D
+        [--max-upload-bytes N] [--pretend-public 127.0.0.77] [--set SETTING=VALUE ...]
 
 `--set` gives any other `Settings` field (`--set header_timeout=1`).
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 
@@ -21,7 +22,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--token", action="append", dest="tokens", required=True)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--max-upload-bytes", type=int, default=None)
     parser.add_argument("--max-json-bytes", type=int, default=None)
@@ -58,7 +58,8 @@ def main() -> None:
         limits[name] = kind(value)  # type: ignore[operator]
     settings = Settings(
         data_dir=args.data_dir,
-        tokens=args.tokens,
+        # As `serve` takes them: from the environment, never the command line.
+        tokens=os.environ["MAGIC_HOUR_SERVER_TOKENS"].split(","),
         public_url=f"http://127.0.0.1:{args.port}",
         workers=args.workers,
         **limits,
