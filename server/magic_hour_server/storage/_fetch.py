@@ -122,20 +122,17 @@ class _Backend(httpcore.SyncBackend):
         if left <= 0:
             raise httpcore.ConnectTimeout("the download's deadline passed")
         timeout = left if timeout is None else min(timeout, left)
+        options = (timeout, local_address, socket_options)
         if self._guard:
-            stream = self._connect_public(host, port, timeout, local_address, socket_options)
+            stream = self._connect_public(host, port, options)
         else:
-            stream = super().connect_tcp(host, port, timeout, local_address, socket_options)
+            stream = super().connect_tcp(host, port, *options)
         return _DeadlineStream(stream, self._deadline)
 
     def _connect_public(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
+        self, host: str, port: int, options: tuple[Any, ...]
     ) -> httpcore.NetworkStream:
+        """A connection to one of the addresses `host` resolves to, each of them public."""
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as err:
@@ -148,7 +145,7 @@ class _Backend(httpcore.SyncBackend):
         last: Exception | None = None
         for address in addresses:
             try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
+                return super().connect_tcp(address, port, *options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as err:
                 last = err
         raise DownloadError(f"cannot connect to {host!r}: {last}")
