@@ -120,10 +120,21 @@ class StorageRoutes:
             await problem_response(exc)(scope, receive, tracked)
 
 
+def _import_anyio_now() -> None:
+    """anyio imports its parts on first use. Left to the server's first requests, that
+    import runs on the server's thread, possibly while the thread that started it imports
+    too, and an import hook that is not thread-safe then fails the request (pytest's
+    assertion rewriting, which treats anyio as a plugin, did so in a test run). Every part
+    is imported here, where the server is made, instead."""
+    for name in dir(anyio):
+        getattr(anyio, name)
+
+
 def create_app(
     settings: Settings, detector: Callable[[], FaceDetector] | None = None
 ) -> tuple[Any, ServerState]:
     """The ASGI app serving `settings`, and its shared state; workers start with the app."""
+    _import_anyio_now()
     if detector is None:
         detector = functools.partial(
             default_detector,
