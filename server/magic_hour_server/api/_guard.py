@@ -10,8 +10,10 @@ and end, and:
 - answers **431** and closes when a request's headers pass `max_header_bytes`;
 - answers **408** and closes when headers are not complete `header_timeout` seconds after
   they began (a new connection counts as begun: a silent one is closed too);
-- cuts a request body that arrives slower than `min_body_rate` bytes a second, once
-  `body_grace` seconds have passed (a trickling upload holds memory and a slot);
+- cuts a request body that arrives slower than `min_body_rate` bytes a second on average
+  once `body_grace` seconds have passed, checked each second from a second after it (a
+  trickling upload holds memory and a slot; a body that stops altogether is the app's to
+  answer, 400 after the same `body_timeout`);
 - answers **503** with Retry-After and closes a connection past `max_connections`.
 
 Idle keep-alive connections are uvicorn's `timeout_keep_alive`. Everything else, uvicorn
@@ -189,7 +191,10 @@ class GuardedProtocol(asyncio.Protocol):
                 self._arm(self._limits.header_timeout, self._headers_late)
         elif requests.phase == "body" and before != "body":
             self._body_started = self._loop.time()
-            self._arm(self._limits.body_grace, self._body_slow)
+            # The first check a second past the grace: a body that stops altogether is the
+            # app's to answer (400 after `body_timeout`, the same grace); this layer cuts the
+            # bodies that trickle just fast enough to beat that per-read timeout.
+            self._arm(self._limits.body_grace + 1.0, self._body_slow)
         elif requests.phase == "idle":
             # Between requests, an idle connection is uvicorn's keep-alive timeout's.
             self._disarm()
