@@ -59,6 +59,13 @@ def cluster(
             api.stop()
 
 
+def eight_second_clip(path: Path) -> Path:
+    """A video of one face moving for 8 s: long enough to kill its worker mid-task."""
+    write_clip(path, [MovingFace(astronaut_face(), 110, 0.0, 8.0, (20, 40), (150, 60))],
+               fps=25, seconds=8.0)  # fmt: skip
+    return path
+
+
 def _client(api: ServerProcess) -> httpx.Client:
     return httpx.Client(base_url=api.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
 
@@ -121,9 +128,7 @@ def test_two_apis_and_two_workers_complete_every_task_once(
 def test_a_killed_worker_s_task_completes_on_the_other_after_its_lease(
     postgres: Postgres, tmp_path: Path
 ) -> None:
-    clip = tmp_path / "clip.mp4"
-    write_clip(clip, [MovingFace(astronaut_face(), 110, 0.0, 8.0, (20, 40), (150, 60))],
-               fps=25, seconds=8.0)  # fmt: skip
+    clip = eight_second_clip(tmp_path / "clip.mp4")
     with cluster(postgres, tmp_path) as (database, apis, workers):
         task_id, victim = _video_task_and_its_worker(database, apis[0], workers, clip)
         victim.kill()

@@ -19,28 +19,30 @@ from tests.cluster.test_cluster import (
     _upload,
     _video_task_and_its_worker,
     _wait_done,
+    eight_second_clip,
 )
 from tests.cluster.worker import Worker
 from tests.faults._process import ServerProcess, free_port, magic_hour_command
 from tests.server.images import astronaut, encode
 from tests.server.test_metrics import scrape, total
-from tests.video.clips import MovingFace, astronaut_face, write_clip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+
+def api_process(database: str, tmp_path: Path, *extra: str) -> ServerProcess:
+    """An API process on `database`, its shared directory and log under `tmp_path`."""
+    return ServerProcess.serve(
+        tmp_path / "shared", free_port(), [TOKEN], tmp_path / "api.log",
+        "--role", "api", "--database", database, *extra,
+    )  # fmt: skip
 
 
 def test_a_killed_worker_s_task_is_a_reclaimed_lease_counted_once(
     postgres: Postgres, tmp_path: Path
 ) -> None:
-    clip = tmp_path / "clip.mp4"
-    write_clip(clip, [MovingFace(astronaut_face(), 110, 0.0, 8.0, (20, 40), (150, 60))],
-               fps=25, seconds=8.0)  # fmt: skip
+    clip = eight_second_clip(tmp_path / "clip.mp4")
     database, shared = postgres.new_database(), tmp_path / "shared"
-    api = ServerProcess.serve(
-        shared, free_port(), [TOKEN], tmp_path / "api.log", "--role", "api",
-        "--database", database, "--log-format", "json",
-    )  # fmt: skip
-    with api:
+    with api_process(database, tmp_path, "--log-format", "json") as api:
         workers = [
             Worker(database, shared, tmp_path / f"worker-{n}.log", "--lease-seconds", "3",
                    "--log-format", "json", metrics_port=free_port())
@@ -89,12 +91,7 @@ def test_a_killed_worker_s_task_is_a_reclaimed_lease_counted_once(
 def test_a_scrape_during_a_database_outage_answers_with_the_store_marked_down(
     postgres: Postgres, tmp_path: Path
 ) -> None:
-    database, shared = postgres.new_database(), tmp_path / "shared"
-    api = ServerProcess.serve(
-        shared, free_port(), [TOKEN], tmp_path / "api.log", "--role", "api",
-        "--database", database, "--database-wait", "0.5",
-    )  # fmt: skip
-    with api:
+    with api_process(postgres.new_database(), tmp_path, "--database-wait", "0.5") as api:
         assert total(scrape(api.url), "magic_hour_store_up") == 1
         postgres.stop()
         try:
