@@ -11,12 +11,12 @@ import httpx
 from magic_hour_client import AuthenticatedClient
 
 from ._errors import MagicHourError
-from ._logging import setup_logging
 from ._operations import (
     DEFAULT_MAX_FACE_BYTES,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_PATIENCE,
     Context,
+    setup_logging,
 )
 from ._polling import POLL_INTERVAL_ENV, parse_poll_interval
 from ._retry import reports_unsent

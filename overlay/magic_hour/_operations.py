@@ -1,8 +1,11 @@
 """The API operations as workflows: build the request with the generated operation
-module, send it with retries, and parse the answer into the generated model."""
+module, send it with retries, and parse the answer into the generated model. Here too
+the `magic_hour` logger they log to (`MAGIC_HOUR_LOG=debug` or `info` turns it on)."""
 
 from __future__ import annotations
 
+import logging
+import os
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -34,7 +37,6 @@ from ._errors import (
     status_error_from_response,
 )
 from ._events import ProgressCallback
-from ._logging import logger
 from ._params import RequestOptions, UploadUrlItemParam
 from ._results import Task, fill_missing_nullable, plain_task
 from ._retry import RetryMode, retry_delay, should_retry_error, should_retry_status
@@ -43,17 +45,22 @@ from ._version import __version__
 
 __all__ = [
     "DEFAULT_PATIENCE",
+    "LOG_ENV",
     "Context",
     "create",
     "create_upload_urls",
     "get",
+    "logger",
     "poll",
     "send",
+    "setup_logging",
     "upload",
     "upload_file",
 ]
 
 T = TypeVar("T")
+LOG_ENV = "MAGIC_HOUR_LOG"
+logger = logging.getLogger("magic_hour")
 # How long a step of generate() (upload, create, each download) goes on retrying a
 # transient failure after max_retries; polls go on until poll_timeout.
 DEFAULT_PATIENCE = 120.0
@@ -358,3 +365,16 @@ def upload_file(
     if not isinstance(source, LocalFile):
         return source.file_path
     return (yield from upload(context, source, on_progress, options))
+
+
+def setup_logging() -> None:
+    """Apply `MAGIC_HOUR_LOG`. Adds a stderr handler once, unless the application has
+    configured handlers of its own. Nothing logged ever includes the API token."""
+    level = os.environ.get(LOG_ENV, "").strip().upper()
+    if level not in ("DEBUG", "INFO"):
+        return
+    logger.setLevel(level)
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[%(asctime)s %(name)s %(levelname)s] %(message)s"))
+        logger.addHandler(handler)
