@@ -63,7 +63,7 @@ $(PROMTOOL):
 
 lowest-lock: install  ## re-resolve requirements/lowest-*.txt at the lowest versions pyproject.toml accepts
 	$(LOWEST_RESOLVE) requirements/test-tools.txt -o requirements/lowest-sdk.txt
-	$(LOWEST_RESOLVE) requirements/test-tools-server.txt --extra server --extra contract \
+	$(LOWEST_RESOLVE) requirements/test-tools-server.txt --extra server --extra contract --extra aiohttp \
 		-o requirements/lowest-server.txt
 
 # With the extras at their floors: the SDK against the real server, the CLI's unit tests

@@ -20,6 +20,7 @@ from magic_hour_client.models import (
     UploadUrls,
 )
 
+from ._aiohttp import AiohttpTransport
 from ._base_client import Environment
 from ._client import AsyncClient, Client
 from ._errors import (
@@ -61,6 +62,7 @@ __all__ = [
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AiohttpTransport",
     "AssetType",
     "AsyncClient",
     "AuthenticationError",

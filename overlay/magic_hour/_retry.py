@@ -10,6 +10,8 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from ._aiohttp import AiohttpTransport
+
 __all__ = [
     "MAX_RETRY_AFTER",
     "RETRYABLE_STATUSES",
@@ -71,14 +73,14 @@ def should_retry_error(error: httpx.RequestError, mode: RetryMode) -> bool:
 def reports_unsent(transport: object | None) -> bool:
     """Whether `transport` (None: httpx's default) raises `ConnectError`, `ConnectTimeout`
     and `PoolTimeout` only for a request that was never sent, as httpx's own transports do
-    (and its `MockTransport`, which raises what its handler raises), judged by its public
-    type alone.
+    (and its `MockTransport`, which raises what its handler raises, and the SDK's own
+    `AiohttpTransport`), judged by its public type alone.
 
-    Other transports may not: httpx-aiohttp 0.2 turns any aiohttp connection error into
+    Other transports may not: httpx-aiohttp's own turns any aiohttp connection error into
     `ConnectTimeout`, a server that hung up after reading the whole request included.
     Retrying a create on their word could start a second task.
     """
-    own = (httpx.HTTPTransport, httpx.AsyncHTTPTransport, httpx.MockTransport)
+    own = (httpx.HTTPTransport, httpx.AsyncHTTPTransport, httpx.MockTransport, AiohttpTransport)
     return transport is None or isinstance(transport, own)
 
 

@@ -271,3 +271,20 @@ def test_a_logged_request_never_shows_its_query() -> None:
 
     request = httpx.Request("PUT", "https://storage.test/api-assets/a/input.jpg?signature=s3cr3t")
     assert str(_Where(request)) == "PUT https://storage.test/api-assets/a/input.jpg"
+
+
+def test_importing_the_sdk_loads_no_aiohttp_and_without_the_extra_the_transport_says_so() -> None:
+    """`AiohttpTransport` is exported from the base install; aiohttp is loaded only when
+    one is made, and without the `aiohttp` extra making one names the extra."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import magic_hour; assert 'aiohttp' not in sys.modules; "
+        "sys.modules['httpx_aiohttp'] = None  # as if the extra were not installed\n"
+        "try:\n    magic_hour.AiohttpTransport()\n"
+        "except ImportError as error:\n    print(error)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'magic-hour-face-detection[aiohttp]'" in run.stdout
+    assert "httpx_aiohttp" in run.stdout and "Traceback" not in run.stderr
