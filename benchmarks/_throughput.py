@@ -14,7 +14,7 @@ poll, face download; httpx's own client, no retries, no validation, no atomic wr
 the floor for the client's CPU and the throughput any httpx client gets here. Beside
 those, aiohttp makes the same requests (`_baseline.generate_held_aiohttp`): what they cost
 a Python client that is not built on httpx. Both run only against a server that holds
-polls.
+polls, and so does the SDK over its opt-in `AiohttpTransport` (the `aiohttp` extra).
 """
 
 from __future__ import annotations
@@ -64,6 +64,9 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
         warm = images[: min(8, count)]
         asyncio.run(_through_httpx(server, warm, settings.concurrency, workdir / "warmup-httpx"))
         asyncio.run(_through_aiohttp(server, warm, settings.concurrency, workdir / "warmup-aio"))
+        asyncio.run(
+            _through_sdk_aiohttp(server, warm, settings.concurrency, workdir / "warmup-sdk-aio")
+        )
 
     def pipeline(number: int) -> tuple[float, float]:
         """Seconds and CPU seconds of one pipeline run."""
@@ -75,7 +78,12 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
         """Seconds, images per second and CPU per image (client, server) of one run."""
         cpu_start, server_cpu_start = time.process_time(), server.cpu_seconds()
         folder = workdir / f"{through}-{number}"
-        clients = {"sdk": _through_sdk, "httpx": _through_httpx, "aiohttp": _through_aiohttp}
+        clients = {
+            "sdk": _through_sdk,
+            "httpx": _through_httpx,
+            "aiohttp": _through_aiohttp,
+            "sdk-aiohttp": _through_sdk_aiohttp,
+        }
         seconds, faces, polls = asyncio.run(
             clients[through](server, images, settings.concurrency, folder)
         )
@@ -91,8 +99,9 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
     pipelines = [pipeline(0)]
     rounds: list[dict[str, Any]] = []
     for number in range(settings.throughput_rounds):
-        # Plain httpx and aiohttp beside the SDK, the order turned round in every other round.
-        order = ["sdk", "httpx", "aiohttp"][:: 1 if number % 2 == 0 else -1]
+        # Plain httpx and aiohttp beside the SDK (over httpx, then over aiohttp), the order
+        # turned round in every other round.
+        order = ["sdk", "httpx", "aiohttp", "sdk-aiohttp"][:: 1 if number % 2 == 0 else -1]
         runs = {
             through: measured(through, number) for through in order if yardstick or through == "sdk"
         }
@@ -126,6 +135,15 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
             round_["aiohttp_throughput"] = aio["images_per_second"] / pipeline_rate
             round_["aiohttp_client_cpu_ms"] = aio["client_cpu_ms"]
             round_["aiohttp_server_cpu_ms"] = aio["server_cpu_ms"]
+        if "sdk-aiohttp" in runs and "httpx" in runs and "aiohttp" in runs:
+            over = runs["sdk-aiohttp"]
+            round_["sdk_aiohttp_throughput"] = over["images_per_second"] / pipeline_rate
+            round_["sdk_aiohttp_client_cpu_ms"] = over["client_cpu_ms"]
+            round_["sdk_aiohttp_server_cpu_ms"] = over["server_cpu_ms"]
+            round_["sdk_aiohttp_vs_httpx"] = over["client_cpu_ms"] / runs["httpx"]["client_cpu_ms"]
+            round_["sdk_aiohttp_vs_aiohttp"] = (
+                over["client_cpu_ms"] / runs["aiohttp"]["client_cpu_ms"]
+            )
         rounds.append(round_)
 
     def middle(key: str) -> float:
@@ -219,6 +237,34 @@ def run(server: BenchServer, settings: Settings, workdir: Path) -> list[Figure]:
                 f"median; each run: {each('aiohttp_client_cpu_ms', 1)} ms; server"
                 f" {middle('aiohttp_server_cpu_ms'):.1f} ms per image meanwhile",
             ),
+            Figure(
+                SECTION,
+                "AsyncClient over AiohttpTransport images/s / server pipeline images/s",
+                middle("sdk_aiohttp_throughput"),
+                "x",
+                None,
+                "generate() with the aiohttp extra's transport, the same images and"
+                f" concurrency (medians; each run: {each('sdk_aiohttp_throughput', 2)})",
+            ),
+            Figure(
+                SECTION,
+                "client CPU per image, AsyncClient over AiohttpTransport",
+                middle("sdk_aiohttp_client_cpu_ms"),
+                " ms",
+                CLIENT_CPU_TARGET,
+                f"median; each run: {each('sdk_aiohttp_client_cpu_ms', 1)} ms; server"
+                f" {middle('sdk_aiohttp_server_cpu_ms'):.1f} ms per image meanwhile",
+            ),
+            Figure(
+                SECTION,
+                "AsyncClient over AiohttpTransport client CPU per image / plain httpx's",
+                middle("sdk_aiohttp_vs_httpx"),
+                "x",
+                CLIENT_VS_HTTPX_TARGET,
+                f"median of the runs' ratios: {each('sdk_aiohttp_vs_httpx', 2)}; against"
+                f" plain aiohttp's: {middle('sdk_aiohttp_vs_aiohttp'):.2f}x"
+                f" ({each('sdk_aiohttp_vs_aiohttp', 2)})",
+            ),
         ]
     return figures
 
@@ -287,7 +333,11 @@ def _direct(images: list[Path], workers: int, out: Path) -> float:
 
 
 async def _through_sdk(
-    server: BenchServer, images: list[Path], concurrency: int, workdir: Path
+    server: BenchServer,
+    images: list[Path],
+    concurrency: int,
+    workdir: Path,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> tuple[float, int, int]:
     """Seconds for all `images` through `generate()`, `concurrency` at a time; faces saved;
     GET polls made."""
@@ -300,13 +350,15 @@ async def _through_sdk(
         polls += isinstance(event, TaskProgress)
 
     limit = asyncio.Semaphore(concurrency)
-    async with AsyncClient(token=server.token, base_url=server.url) as client:
+    async with AsyncClient(token=server.token, base_url=server.url, transport=transport) as client:
 
         async def one(number: int, path: Path) -> int:
             async with limit:
                 result = await client.v1.face_detection.generate(
                     assets={"target_file_path": str(path)},
-                    download_directory=workdir / "sdk" / str(number),
+                    # One folder for all: the SDK makes a folder per task in it, as
+                    # plain httpx makes one per image (the same directories made).
+                    download_directory=workdir / "sdk",
                     on_progress=count,
                 )
                 return len(result.downloaded_paths)
@@ -314,6 +366,15 @@ async def _through_sdk(
         start = time.perf_counter()
         found = await asyncio.gather(*(one(n, path) for n, path in enumerate(images)))
         return time.perf_counter() - start, sum(found), polls
+
+
+async def _through_sdk_aiohttp(
+    server: BenchServer, images: list[Path], concurrency: int, workdir: Path
+) -> tuple[float, int, int]:
+    """`_through_sdk` over the `aiohttp` extra's `AiohttpTransport`."""
+    from magic_hour import AiohttpTransport
+
+    return await _through_sdk(server, images, concurrency, workdir, AiohttpTransport())
 
 
 async def _through_httpx(

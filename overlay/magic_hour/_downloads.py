@@ -13,6 +13,7 @@ import secrets
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -106,8 +107,8 @@ class DownloadFile:
         self.on_progress = on_progress
         self.total: int | None = None
         self.received = 0
-        self.temp_path: Path | None = _create_temporary(directory, name)
-        self._file = self.temp_path.open("wb")
+        self.temp_path: Path | None
+        self.temp_path, self._file = _create_temporary(directory, name)
 
     def start(self, response: httpx.Response) -> None:
         """Begin (or begin again, after a retry) writing the body of `response`."""
@@ -153,13 +154,13 @@ class DownloadFile:
             self.temp_path = None
 
 
-def _create_temporary(directory: Path, name: str) -> Path:
-    """A new hidden file beside the final name. Unlike mkstemp's 0600, it gets the
-    permissions the umask gives any new file, which the saved face then keeps."""
+def _create_temporary(directory: Path, name: str) -> tuple[Path, BinaryIO]:
+    """A new hidden file beside the final name, open for writing. Unlike mkstemp's 0600,
+    it gets the permissions the umask gives any new file, which the saved face keeps."""
     while True:
         path = directory / f".{name[:50]}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
         try:
-            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
         except FileExistsError:
             continue
-        return path
+        return path, os.fdopen(descriptor, "wb")
