@@ -1,8 +1,8 @@
 """The layout's rules (docs/architecture.md), read from the source: no import circle in
 the SDK or the server, no arrow from a lower part of the server up into its HTTP API, the
-SDK's own modules free of the command line and the server, and at most 20 modules on the
-SDK's top floor. Every import counts: at module level, inside functions, and under
-TYPE_CHECKING."""
+SDK's own modules free of the command line and the server, at most 20 modules on the
+SDK's top floor, and the SDK's libraries used through their public names only. Every
+import counts: at module level, inside functions, and under TYPE_CHECKING."""
 
 from __future__ import annotations
 
@@ -128,3 +128,51 @@ def test_the_sdk_s_top_floor_has_at_most_20_modules_and_a_cli_room() -> None:
 def test_the_rules_catch_a_circle() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def private_doors(source: str) -> list[str]:
+    """What in `source` reaches past a library's public names: a `_name` attribute of
+    anything but `self`, `cls` or the generated client's operation modules (this project's
+    own code, whose `_get_kwargs` builds a request without sending it), an assignment to
+    `__class__`, or an entry set in `sys.modules`."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            name, owner = node.attr, node.value
+            if name == "__class__" and isinstance(node.ctx, ast.Store):
+                found.append(f"line {node.lineno}: {ast.unparse(node)} assigned")
+            elif name.startswith("_") and not name.startswith("__"):
+                if isinstance(owner, ast.Name) and (
+                    owner.id in ("self", "cls") or owner.id.endswith("_operation")
+                ):
+                    continue
+                found.append(f"line {node.lineno}: {ast.unparse(node)}")
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.ctx, ast.Store | ast.Del)
+            and ast.unparse(node.value) == "sys.modules"
+        ):
+            found.append(f"line {node.lineno}: {ast.unparse(node)} set")
+    return found
+
+
+def test_the_sdk_uses_its_libraries_through_their_public_doors() -> None:
+    wrong = {
+        str(path.relative_to(ROOT)): doors
+        for path in sorted(PACKAGES["magic_hour"].rglob("*.py"))
+        if (doors := private_doors(path.read_text(encoding="utf-8")))
+    }
+    assert wrong == {}
+
+
+def test_the_rules_catch_a_private_door() -> None:
+    source = (
+        "import sys\nsys.modules['sniffio'] = None\npool.__class__ = Mine\n"
+        "client._transport._pool\nself._own\n"
+    )
+    assert private_doors(source) == [
+        "line 2: sys.modules['sniffio'] set",
+        "line 3: pool.__class__ assigned",
+        "line 4: client._transport._pool",
+        "line 4: client._transport",
+    ]

@@ -61,7 +61,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 f"{AIOHTTP_EXTRA}",
                 name=error.name,
             ) from error
-        self._transport = HttpxAiohttpTransport(
+        self._wrapped = HttpxAiohttpTransport(
             verify=verify,
             trust_env=trust_env,
             limits=limits,
@@ -70,7 +70,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
-            response = await self._transport.handle_async_request(request)
+            response = await self._wrapped.handle_async_request(request)
         except httpx.TransportError as error:
             _raise_truthful(error, request)
         if not isinstance(response.stream, httpx.AsyncByteStream):  # pragma: no cover
@@ -84,7 +84,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        await self._transport.aclose()
+        await self._wrapped.aclose()
 
 
 class _TruthfulStream(httpx.AsyncByteStream):
