@@ -148,10 +148,10 @@ def test_sigterm_hands_a_busy_worker_s_task_to_another_within_the_grace(
     long before the 30 s lease would have run out (how soon is a figure, printed, not held
     to a bound: a loaded machine takes a second or two more)."""
     clip = tmp_path / "clip.mp4"
-    write_clip(clip, [MovingFace(astronaut_face(), 110, 0.0, 20.0, (20, 40), (150, 60))],
-               fps=25, seconds=20.0)  # fmt: skip
+    write_clip(clip, [MovingFace(astronaut_face(), 110, 0.0, 8.0, (20, 40), (150, 60))],
+               fps=25, seconds=8.0)  # fmt: skip
     grace, lease = 1.0, 30.0
-    # Every frame sampled: a detection of several seconds, longer than the grace.
+    # Every frame sampled (200): a detection of several seconds, longer than the grace.
     arguments = ("--lease-seconds", str(lease), "--shutdown-grace", str(grace),
                  "--video-sample-fps", "25")  # fmt: skip
     with cluster(postgres, tmp_path, worker_arguments=arguments) as (database, apis, workers):
