@@ -66,11 +66,13 @@ lowest-lock: install  ## re-resolve requirements/lowest-*.txt at the lowest vers
 	$(LOWEST_RESOLVE) requirements/test-tools-server.txt --extra server --extra contract --extra aiohttp \
 		-o requirements/lowest-server.txt
 
-# With the extras at their floors: the SDK against the real server, the CLI's unit tests
+# With the extras at their floors: the SDK against the real server (over aiohttp and through
+# a user's own httpx client too), the CLI's unit tests
 # (previews: Pillow), one whole CLI run and the contract command (schemathesis). The CLI's
 # other end-to-end runs and the pytest plugin exercise the same libraries; they run at
 # uv.lock's versions (the plugin also from the built wheel, in check-package).
-LOWEST_SERVER_TESTS := tests/e2e tests/cli/test_detect_unit.py \
+LOWEST_SERVER_TESTS := tests/e2e tests/faults/test_aiohttp_transport.py \
+	tests/faults/test_user_httpx_client.py tests/cli/test_detect_unit.py \
 	tests/cli/test_outputs.py tests/cli/test_preview.py tests/cli/test_progress.py \
 	tests/cli/test_report.py \
 	tests/cli/test_cli_e2e.py::test_a_failing_input_does_not_stop_the_others \

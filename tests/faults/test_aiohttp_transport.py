@@ -6,22 +6,21 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
 import pytest
 from httpx_aiohttp import AiohttpTransport as HttpxAiohttpTransport
 from httpx_aiohttp.transport import map_aiohttp_exceptions
-from magic_hour import AiohttpTransport, APIConnectionError, AsyncClient
+from magic_hour import AiohttpTransport, APIConnectionError, AsyncClient, FaceDetectionResult
 from magic_hour._aiohttp import truthful_error
 from magic_hour._retry import RetryMode, should_retry_error
 from magic_hour_server import LocalServer
 
 from tests.faults._proxy import FaultProxy, Rule
 from tests.faults.conftest import task_count
-from tests.server.images import astronaut, encode
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -29,25 +28,13 @@ CREATE = "/v1/face-detection"
 REQUEST = httpx.Request("POST", "http://127.0.0.1:9/v1/face-detection")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def proxied() -> Iterator[tuple[LocalServer, FaultProxy]]:
-    with FaultProxy() as proxy:
-        server = LocalServer(tokens=["aiohttp-token"], public_url=proxy.url, workers=1)
-        with server:
-            proxy.upstream = ("127.0.0.1", server.port)
-            yield server, proxy
-
-
-@pytest.fixture
-def photo(tmp_path: Path) -> Path:
-    path = tmp_path / "astronaut.png"
-    path.write_bytes(encode(astronaut()))
-    return path
+async def _generate(
+    server: LocalServer, photo: Path, out: Path, **client: Any
+) -> FaceDetectionResult:
+    async with AsyncClient(token=server.token, **client) as c:
+        return await c.v1.face_detection.generate(
+            assets={"target_file_path": photo}, download_directory=out
+        )
 
 
 def _contents(path: str) -> bytes:
@@ -56,19 +43,12 @@ def _contents(path: str) -> bytes:
 
 @pytest.mark.anyio
 async def test_generate_over_aiohttp_gives_what_httpx_gives(
-    proxied: tuple[LocalServer, FaultProxy], photo: Path, tmp_path: Path
+    server: LocalServer, face_png: Path, tmp_path: Path
 ) -> None:
-    server, proxy = proxied
-    proxy.clear()
-    results = []
-    for transport in (None, AiohttpTransport()):
-        async with AsyncClient(token=server.token, base_url=server.url, transport=transport) as c:
-            results.append(
-                await c.v1.face_detection.generate(
-                    assets={"target_file_path": photo}, download_directory=tmp_path / "out"
-                )
-            )
-    plain, over_aiohttp = results
+    plain, over_aiohttp = [
+        await _generate(server, face_png, tmp_path, base_url=server.url, transport=transport)
+        for transport in (None, AiohttpTransport())
+    ]
     assert over_aiohttp.status == "complete"
     assert [f.box for f in over_aiohttp.faces] == [f.box for f in plain.faces]
     assert len(over_aiohttp.faces) == 1
@@ -78,20 +58,15 @@ async def test_generate_over_aiohttp_gives_what_httpx_gives(
 
 @pytest.mark.anyio
 async def test_faults_are_retried_as_over_httpx_and_no_task_is_made_twice(
-    proxied: tuple[LocalServer, FaultProxy], photo: Path, tmp_path: Path
+    proxy: FaultProxy, server: LocalServer, face_png: Path, tmp_path: Path
 ) -> None:
-    server, proxy = proxied
-    proxy.clear()
     before = task_count(server.data_dir)
     proxy.add(Rule("POST", CREATE, "status", times=1, status=503, headers={"Retry-After": "0"}))
     proxy.add(Rule("GET", CREATE, "reset", times=1))
     proxy.add(Rule("GET", "/api-assets/", "cut", times=1))
-    async with AsyncClient(
-        token=server.token, base_url=proxy.url, max_retries=2, transport=AiohttpTransport()
-    ) as client:
-        res = await client.v1.face_detection.generate(
-            assets={"target_file_path": photo}, download_directory=tmp_path
-        )
+    res = await _generate(
+        server, face_png, tmp_path, base_url=proxy.url, max_retries=2, transport=AiohttpTransport()
+    )
     assert res.status == "complete"
     assert task_count(server.data_dir) == before + 1
     assert proxy.count("POST", CREATE) == 2
@@ -103,14 +78,12 @@ async def test_faults_are_retried_as_over_httpx_and_no_task_is_made_twice(
 @pytest.mark.anyio
 @pytest.mark.parametrize("ours", [True, False], ids=["AiohttpTransport", "httpx-aiohttp's"])
 async def test_a_create_the_server_got_is_not_sent_again(
-    proxied: tuple[LocalServer, FaultProxy], photo: Path, ours: bool
+    proxy: FaultProxy, server: LocalServer, face_png: Path, ours: bool
 ) -> None:
     """The proxy forwards the create, then resets the connection: aiohttp sees a
     connection error after sending, which httpx-aiohttp calls `ConnectTimeout`."""
-    server, proxy = proxied
-    proxy.clear()
     async with AsyncClient(token=server.token, base_url=proxy.url) as client:
-        path = await client.v1.files.upload_file(photo)
+        path = await client.v1.files.upload_file(face_png)
     before = task_count(server.data_dir)
     proxy.add(Rule("POST", CREATE, "reset-after-forward"))
     transport = AiohttpTransport() if ours else HttpxAiohttpTransport()

@@ -14,14 +14,8 @@ from magic_hour_server import LocalServer
 
 from tests.faults._proxy import FaultProxy, Rule
 from tests.faults.conftest import task_count
-from tests.server.images import astronaut, encode
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture(scope="module")
@@ -32,20 +26,13 @@ def forward() -> Iterator[tuple[LocalServer, FaultProxy]]:
         yield server, proxy
 
 
-@pytest.fixture
-def photo(tmp_path: Path) -> Path:
-    path = tmp_path / "astronaut.png"
-    path.write_bytes(encode(astronaut()))
-    return path
-
-
 def _through(proxy: FaultProxy, server: LocalServer, method: str, path: str) -> int:
     """Requests of `method` for `path` on `server` that reached it through `proxy`."""
     return proxy.count(method, f"{server.url}{path}")
 
 
 def test_a_forward_proxy_carries_every_request_of_generate(
-    forward: tuple[LocalServer, FaultProxy], photo: Path, tmp_path: Path
+    forward: tuple[LocalServer, FaultProxy], face_png: Path, tmp_path: Path
 ) -> None:
     server, proxy = forward
     proxy.clear()
@@ -54,7 +41,7 @@ def test_a_forward_proxy_carries_every_request_of_generate(
         Client(token=server.token, base_url=server.url, httpx_client=own) as client,
     ):
         res = client.v1.face_detection.generate(
-            assets={"target_file_path": photo}, download_directory=tmp_path
+            assets={"target_file_path": face_png}, download_directory=tmp_path
         )
         assert not own.is_closed  # the SDK does not close a client it was given
     assert res.status == "complete" and len(res.downloaded_paths) == 1
@@ -67,7 +54,7 @@ def test_a_forward_proxy_carries_every_request_of_generate(
 @pytest.mark.parametrize("trust_env", [True, False])
 def test_proxies_from_the_environment_are_used_as_the_client_says(
     forward: tuple[LocalServer, FaultProxy],
-    photo: Path,
+    face_png: Path,
     monkeypatch: pytest.MonkeyPatch,
     trust_env: bool,
 ) -> None:
@@ -80,21 +67,21 @@ def test_proxies_from_the_environment_are_used_as_the_client_says(
         httpx.Client(trust_env=trust_env) as own,
         Client(token=server.token, base_url=server.url, httpx_client=own) as client,
     ):
-        uploaded = client.v1.files.upload_file(photo)
+        uploaded = client.v1.files.upload_file(face_png)
     assert uploaded.startswith("api-assets/")
     assert _through(proxy, server, "POST", "/v1/files/upload-urls") == (1 if trust_env else 0)
 
 
 @pytest.mark.anyio
 async def test_a_create_through_a_user_s_client_is_not_sent_again_after_the_server_got_it(
-    forward: tuple[LocalServer, FaultProxy], photo: Path
+    forward: tuple[LocalServer, FaultProxy], face_png: Path
 ) -> None:
     """Its transports are the user's: a connection lost after the create was forwarded
     is not retried, however many retries are allowed."""
     server, proxy = forward
     proxy.clear()
     async with AsyncClient(token=server.token, base_url=server.url) as direct:
-        path = await direct.v1.files.upload_file(photo)
+        path = await direct.v1.files.upload_file(face_png)
     before = task_count(server.data_dir)
     proxy.add(Rule("POST", f"{server.url}/v1/face-detection", "reset-after-forward"))
     async with (
@@ -111,7 +98,7 @@ async def test_a_create_through_a_user_s_client_is_not_sent_again_after_the_serv
 
 @pytest.mark.anyio
 async def test_http2_enabled_and_a_transport_of_the_user_s_own_work_as_httpx_documents(
-    forward: tuple[LocalServer, FaultProxy], photo: Path, tmp_path: Path
+    forward: tuple[LocalServer, FaultProxy], face_png: Path, tmp_path: Path
 ) -> None:
     """HTTP/2 enabled (httpx speaks HTTP/1.1 to a plain-http server), and a transport
     with settings of its own (its own connection retries, a local address)."""
@@ -123,6 +110,6 @@ async def test_http2_enabled_and_a_transport_of_the_user_s_own_work_as_httpx_doc
             AsyncClient(token=server.token, base_url=server.url, httpx_client=own) as client,
         ):
             res = await client.v1.face_detection.generate(
-                assets={"target_file_path": photo}, download_directory=tmp_path
+                assets={"target_file_path": face_png}, download_directory=tmp_path
             )
         assert res.status == "complete" and len(res.faces) == 1
