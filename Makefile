@@ -67,8 +67,8 @@ lowest-lock: install  ## re-resolve requirements/lowest-*.txt at the lowest vers
 		-o requirements/lowest-server.txt
 
 # With the extras at their floors: the SDK against the real server (over aiohttp and through
-# a user's own httpx client too), the CLI's unit tests
-# (previews: Pillow), one whole CLI run and the contract command (schemathesis). The CLI's
+# a user's own httpx client too), the CLI's unit tests (previews: Pillow), one whole CLI
+# run and the contract command (schemathesis). The CLI's
 # other end-to-end runs and the pytest plugin exercise the same libraries; they run at
 # uv.lock's versions (the plugin also from the built wheel, in check-package).
 LOWEST_SERVER_TESTS := tests/e2e tests/faults/test_aiohttp_transport.py \
