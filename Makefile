@@ -72,6 +72,7 @@ lowest-lock: install  ## re-resolve requirements/lowest-*.txt at the lowest vers
 # other end-to-end runs and the pytest plugin exercise the same libraries; they run at
 # uv.lock's versions (the plugin also from the built wheel, in check-package).
 LOWEST_SERVER_TESTS := tests/e2e tests/faults/test_aiohttp_transport.py \
+	tests/faults/test_asyncio_transport.py \
 	tests/faults/test_user_httpx_client.py tests/cli/test_detect_unit.py \
 	tests/cli/test_outputs.py tests/cli/test_preview.py tests/cli/test_progress.py \
 	tests/cli/test_report.py \

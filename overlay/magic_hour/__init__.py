@@ -20,7 +20,6 @@ from magic_hour_client.models import (
     UploadUrls,
 )
 
-from ._aiohttp import AiohttpTransport
 from ._base_client import Environment
 from ._client import AsyncClient, Client
 from ._errors import (
@@ -54,6 +53,7 @@ from ._events import (
 )
 from ._params import RequestOptions
 from ._results import Face, Task
+from ._transports import AiohttpTransport
 from ._version import __version__, warn_if_official_sdk_installed
 from ._workflow import FaceDetectionResult
 

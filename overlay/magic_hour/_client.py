@@ -1,9 +1,12 @@
 """`Client` (blocking) and `AsyncClient` (asyncio): the same settings and resources, each
 with its driver. The httpx clients they make for themselves when given none are plain
-httpx clients (over `transport=` when one is given), used through httpx's public API."""
+httpx clients, used through httpx's public API: over `transport=` when one is given, else
+over httpx's own transport (`Client`) or the SDK's `AsyncioTransport` (`AsyncClient`;
+httpx's own when the environment names a proxy, which httpx then routes through)."""
 
 from __future__ import annotations
 
+import urllib.request
 from typing import Self
 
 import httpx
@@ -12,6 +15,7 @@ from ._async_resources import AsyncV1
 from ._base_client import AnyTransport, BaseClient
 from ._drivers import AsyncDriver, SyncDriver
 from ._resources import V1
+from ._transports import AsyncioTransport
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -58,6 +62,8 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
     def _new_http(self, transport: AnyTransport | None) -> httpx.AsyncClient:
         if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
             raise TypeError("AsyncClient(transport=...) takes an httpx.AsyncBaseTransport")
+        if transport is None and not _proxy_in_environment():
+            transport = AsyncioTransport()
         return httpx.AsyncClient(transport=transport)
 
     def _attach(self) -> None:
@@ -74,3 +80,9 @@ class AsyncClient(BaseClient[httpx.AsyncClient]):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+
+def _proxy_in_environment() -> bool:
+    """Whether HTTP_PROXY, HTTPS_PROXY or ALL_PROXY (any case) is set, which httpx's
+    default transport honours and a transport given to httpx would bypass."""
+    return any(scheme in ("http", "https", "all") for scheme in urllib.request.getproxies())

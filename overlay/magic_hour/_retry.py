@@ -10,7 +10,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from ._aiohttp import AiohttpTransport
+from ._transports import AiohttpTransport, AsyncioTransport
 
 __all__ = [
     "MAX_RETRY_AFTER",
@@ -74,13 +74,19 @@ def reports_unsent(transport: object | None) -> bool:
     """Whether `transport` (None: httpx's default) raises `ConnectError`, `ConnectTimeout`
     and `PoolTimeout` only for a request that was never sent, as httpx's own transports do
     (and its `MockTransport`, which raises what its handler raises, and the SDK's own
-    `AiohttpTransport`), judged by its public type alone.
+    `AsyncioTransport` and `AiohttpTransport`), judged by its public type alone.
 
     Other transports may not: httpx-aiohttp's own turns any aiohttp connection error into
     `ConnectTimeout`, a server that hung up after reading the whole request included.
     Retrying a create on their word could start a second task.
     """
-    own = (httpx.HTTPTransport, httpx.AsyncHTTPTransport, httpx.MockTransport, AiohttpTransport)
+    own = (
+        httpx.HTTPTransport,
+        httpx.AsyncHTTPTransport,
+        httpx.MockTransport,
+        AsyncioTransport,
+        AiohttpTransport,
+    )
     return transport is None or isinstance(transport, own)
 
 

@@ -15,8 +15,8 @@ import pytest
 from httpx_aiohttp import AiohttpTransport as HttpxAiohttpTransport
 from httpx_aiohttp.transport import map_aiohttp_exceptions
 from magic_hour import AiohttpTransport, APIConnectionError, AsyncClient, FaceDetectionResult
-from magic_hour._aiohttp import truthful_error
 from magic_hour._retry import RetryMode, should_retry_error
+from magic_hour._transports._aiohttp import truthful_error
 from magic_hour_server import LocalServer
 
 from tests.faults._proxy import FaultProxy, Rule
