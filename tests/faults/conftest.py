@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import socket
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from magic_hour_server import LocalServer
 
-from tests.faults._proxy import FaultProxy
+from tests.faults._proxy import FaultProxy, Rule
 from tests.server.images import astronaut, encode
 
 
@@ -55,3 +58,35 @@ def task_count(data_dir: Path) -> int:
     with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
         row = db.execute("SELECT count(*) FROM tasks").fetchone()
     return int(row[0])
+
+
+async def creates_sent_to_a_closed_port(caplog: pytest.LogCaptureFixture, **client: Any) -> int:
+    """How many times an `AsyncClient(**client)` sends a create to a port nothing listens
+    on before raising APIConnectionError (the SDK's debug log counts the attempts)."""
+    from magic_hour import APIConnectionError, AsyncClient
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    caplog.set_level(logging.DEBUG, logger="magic_hour")
+    async with AsyncClient(token="t", base_url=closed, **client) as sdk:
+        with pytest.raises(APIConnectionError):
+            await sdk.v1.face_detection.create(assets={"target_file_path": "api-assets/x"})
+    return sum(r.getMessage().startswith("request: POST") for r in caplog.records)
+
+
+async def creates_after_a_reset_once_forwarded(
+    proxy: FaultProxy, server: LocalServer, photo: Path, **client: Any
+) -> tuple[int, int]:
+    """A create the server got, whose connection the proxy then resets, through
+    `AsyncClient(**client)`: the creates that reached the proxy and the tasks made."""
+    from magic_hour import APIConnectionError, AsyncClient
+
+    async with AsyncClient(token=server.token, base_url=proxy.url) as sdk:
+        path = await sdk.v1.files.upload_file(photo)
+    before = task_count(server.data_dir)
+    proxy.add(Rule("POST", "/v1/face-detection", "reset-after-forward"))
+    async with AsyncClient(token=server.token, base_url=proxy.url, **client) as sdk:
+        with pytest.raises(APIConnectionError):
+            await sdk.v1.face_detection.create(assets={"target_file_path": path})
+    return proxy.count("POST", "/v1/face-detection"), task_count(server.data_dir) - before

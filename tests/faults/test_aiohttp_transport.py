@@ -4,8 +4,6 @@ never a create sent twice after the server may have got it."""
 
 from __future__ import annotations
 
-import logging
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +12,17 @@ import httpx
 import pytest
 from httpx_aiohttp import AiohttpTransport as HttpxAiohttpTransport
 from httpx_aiohttp.transport import map_aiohttp_exceptions
-from magic_hour import AiohttpTransport, APIConnectionError, AsyncClient, FaceDetectionResult
+from magic_hour import AiohttpTransport, AsyncClient, FaceDetectionResult
 from magic_hour._retry import RetryMode, should_retry_error
 from magic_hour._transports._aiohttp import truthful_error
 from magic_hour_server import LocalServer
 
 from tests.faults._proxy import FaultProxy, Rule
-from tests.faults.conftest import task_count
+from tests.faults.conftest import (
+    creates_after_a_reset_once_forwarded,
+    creates_sent_to_a_closed_port,
+    task_count,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -82,35 +84,20 @@ async def test_a_create_the_server_got_is_not_sent_again(
 ) -> None:
     """The proxy forwards the create, then resets the connection: aiohttp sees a
     connection error after sending, which httpx-aiohttp calls `ConnectTimeout`."""
-    async with AsyncClient(token=server.token, base_url=proxy.url) as client:
-        path = await client.v1.files.upload_file(face_png)
-    before = task_count(server.data_dir)
-    proxy.add(Rule("POST", CREATE, "reset-after-forward"))
     transport = AiohttpTransport() if ours else HttpxAiohttpTransport()
-    async with AsyncClient(
-        token=server.token, base_url=proxy.url, max_retries=3, transport=transport
-    ) as client:
-        with pytest.raises(APIConnectionError):
-            await client.v1.face_detection.create(assets={"target_file_path": path})
-    assert proxy.count("POST", CREATE) == 1
-    assert task_count(server.data_dir) == before + 1
+    sent, made = await creates_after_a_reset_once_forwarded(
+        proxy, server, face_png, max_retries=3, transport=transport
+    )
+    assert (sent, made) == (1, 1)
 
 
 @pytest.mark.anyio
 async def test_a_create_that_could_not_connect_is_sent_again(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    caplog.set_level(logging.DEBUG, logger="magic_hour")
-    async with AsyncClient(
-        token="t", base_url=url, max_retries=2, transport=AiohttpTransport()
-    ) as client:
-        with pytest.raises(APIConnectionError):
-            await client.v1.face_detection.create(assets={"target_file_path": "api-assets/x"})
-    sent = [r for r in caplog.records if r.getMessage().startswith("request: POST")]
-    assert len(sent) == 3  # the first attempt and two retries
+    transport = AiohttpTransport()
+    sent = await creates_sent_to_a_closed_port(caplog, max_retries=2, transport=transport)
+    assert sent == 3  # the first attempt and two retries
 
 
 def _mapped(cause: Exception) -> httpx.TransportError:

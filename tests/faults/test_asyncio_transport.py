@@ -5,7 +5,6 @@ httpx's own transport when the environment names a proxy."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,12 +14,15 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
-from magic_hour import APIConnectionError, AsyncClient
+from magic_hour import AsyncClient
 from magic_hour._transports import AsyncioTransport
 from magic_hour_server import LocalServer
 
-from tests.faults._proxy import FaultProxy, Rule
-from tests.faults.conftest import task_count
+from tests.faults._proxy import FaultProxy
+from tests.faults.conftest import (
+    creates_after_a_reset_once_forwarded,
+    creates_sent_to_a_closed_port,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
@@ -113,25 +115,9 @@ async def test_timeouts_and_a_refused_connection_are_httpx_s_exceptions() -> Non
 async def test_a_create_that_could_not_connect_is_sent_again_one_the_server_got_is_not(
     proxy: FaultProxy, server: LocalServer, face_png: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    caplog.set_level(logging.DEBUG, logger="magic_hour")
-    async with AsyncClient(token="t", base_url=closed, max_retries=2) as client:
-        with pytest.raises(APIConnectionError):
-            await client.v1.face_detection.create(assets={"target_file_path": "api-assets/x"})
-    sent = [r for r in caplog.records if r.getMessage().startswith("request: POST")]
-    assert len(sent) == 3  # the first attempt and two retries
-
-    async with AsyncClient(token=server.token, base_url=proxy.url) as client:
-        path = await client.v1.files.upload_file(face_png)
-    before = task_count(server.data_dir)
-    proxy.add(Rule("POST", CREATE, "reset-after-forward"))
-    async with AsyncClient(token=server.token, base_url=proxy.url, max_retries=3) as client:
-        with pytest.raises(APIConnectionError):
-            await client.v1.face_detection.create(assets={"target_file_path": path})
-    assert proxy.count("POST", CREATE) == 1
-    assert task_count(server.data_dir) == before + 1
+    assert await creates_sent_to_a_closed_port(caplog, max_retries=2) == 3  # 1 + 2 retries
+    sent, made = await creates_after_a_reset_once_forwarded(proxy, server, face_png, max_retries=3)
+    assert (sent, made) == (1, 1)
 
 
 @pytest.mark.anyio

@@ -19,10 +19,11 @@ server hung up) or `ReadError`, during the request or while its body is read.
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator
 from typing import NoReturn
 
 import httpx
+
+from ._streams import ErrorMappingStream
 
 __all__ = ["AIOHTTP_EXTRA", "AiohttpTransport"]
 
@@ -78,7 +79,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             status_code=response.status_code,
             headers=response.headers,
-            stream=_TruthfulStream(response.stream, request),
+            stream=ErrorMappingStream(
+                response.stream, request, (httpx.TransportError,), _raise_truthful
+            ),
             request=request,
             extensions=response.extensions,
         )
@@ -87,26 +90,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         await self._wrapped.aclose()
 
 
-class _TruthfulStream(httpx.AsyncByteStream):
-    """A response body whose read errors say what happened (see the module's docstring)."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, request: httpx.Request) -> None:
-        self._stream = stream
-        self._request = request
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._stream:
-                yield chunk
-        except httpx.TransportError as error:
-            _raise_truthful(error, self._request)
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-
-def _raise_truthful(error: httpx.TransportError, request: httpx.Request) -> NoReturn:
+def _raise_truthful(error: Exception, request: httpx.Request) -> NoReturn:
     """Raise `error` when it means what it says, else the error it should have been."""
+    assert isinstance(error, httpx.TransportError)
     truthful = truthful_error(error, request)
     if truthful is error:
         raise error

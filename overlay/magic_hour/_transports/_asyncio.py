@@ -21,11 +21,13 @@ import asyncio
 import select
 import ssl
 import sys
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, Iterable
 from typing import Any, NoReturn
 
 import httpcore
 import httpx
+
+from ._streams import ErrorMappingStream
 
 __all__ = ["AsyncioTransport"]
 
@@ -75,33 +77,12 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
-            stream=_ResponseStream(response.stream, request),
+            stream=ErrorMappingStream(response.stream, request, _CORE_ERRORS, _raise_as_httpx),
             extensions=response.extensions,
         )
 
     async def aclose(self) -> None:
         await self._pool.aclose()
-
-
-class _ResponseStream(httpx.AsyncByteStream):
-    def __init__(self, stream: AsyncIterable[bytes], request: httpx.Request) -> None:
-        self._stream = stream
-        self._request = request
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._stream:
-                yield chunk
-        except _CORE_ERRORS as error:
-            _raise_as_httpx(error, self._request)
-
-    async def aclose(self) -> None:
-        close = getattr(self._stream, "aclose", None)
-        if close is not None:
-            try:
-                await close()
-            except _CORE_ERRORS as error:
-                _raise_as_httpx(error, self._request)
 
 
 # httpcore's exceptions and httpx's of the same meaning, the most specific first.
