@@ -3,7 +3,7 @@
 `AiohttpTransport` (the `aiohttp` extra). Whether a connect error means "not sent" is
 known for both (`_retry.reports_unsent`)."""
 
-from ._aiohttp import AIOHTTP_EXTRA, AiohttpTransport
+from ._aiohttp import AiohttpTransport
 from ._asyncio import AsyncioTransport
 
-__all__ = ["AIOHTTP_EXTRA", "AiohttpTransport", "AsyncioTransport"]
+__all__ = ["AiohttpTransport", "AsyncioTransport"]

@@ -23,13 +23,11 @@ from typing import NoReturn
 
 import httpx
 
-from ._streams import ErrorMappingStream
+from ._shared import DEFAULT_LIMITS, ErrorMappingStream
 
 __all__ = ["AIOHTTP_EXTRA", "AiohttpTransport"]
 
 AIOHTTP_EXTRA = "pip install 'magic-hour-face-detection[aiohttp]'"
-# httpx's default pool: at most 100 connections, 20 kept alive between requests.
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):

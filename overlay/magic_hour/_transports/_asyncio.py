@@ -27,12 +27,10 @@ from typing import Any, NoReturn
 import httpcore
 import httpx
 
-from ._streams import ErrorMappingStream
+from ._shared import DEFAULT_LIMITS, ErrorMappingStream
 
 __all__ = ["AsyncioTransport"]
 
-# httpx's defaults for a client made without `limits=`.
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 HAPPY_EYEBALLS_DELAY = 0.25
 """Seconds before trying a host's next address while one is still connecting (RFC 8305's
 recommended delay, as anyio uses)."""

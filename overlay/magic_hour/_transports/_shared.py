@@ -1,4 +1,5 @@
-"""What both transports do to a response body: its errors raised as the transport's own."""
+"""What both transports share: httpx's default pool limits, and a response body whose
+errors are raised as the transport's own."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ from typing import NoReturn
 
 import httpx
 
-__all__ = ["ErrorMappingStream"]
+__all__ = ["DEFAULT_LIMITS", "ErrorMappingStream"]
+
+# httpx's defaults for a client made without `limits=`: at most 100 connections, 20 kept
+# alive between requests.
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
 Translate = Callable[[Exception, httpx.Request], NoReturn]
 
